@@ -1,0 +1,3 @@
+"""The single version string of the package."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The simulated cluster: API server registry, allocation, and (later) control and data plane."""

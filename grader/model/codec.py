@@ -299,7 +299,7 @@ def encode(obj: Any) -> Any:
             value = getattr(obj, spec.attr)
             if value is None:
                 continue
-            if spec.kind.tag != "ptr" and _is_empty(value) and spec.attr not in keep_zero:
+            if spec.kind.tag not in ("ptr", "raw") and _is_empty(value) and spec.attr not in keep_zero:
                 continue
             out[spec.json] = encode(value)
         return out

@@ -21,6 +21,7 @@ __all__ = [
     "go_quote",
     "internal",
     "invalid",
+    "invalid_each",
     "kubectl_invalid",
     "not_found",
     "not_supported",
@@ -85,7 +86,7 @@ class FieldError:
 def format_value(value: object) -> str:
     """Format a bad value the way apimachinery does (R-API-7)."""
     if value is None:
-        return "null"
+        return '"null"'  # apimachinery turns nil into the string "null", then quotes it
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -147,6 +148,11 @@ def too_long(field: str, max_length: int) -> FieldError:
 
 def internal(field: str, detail: str) -> FieldError:
     return FieldError(ErrorType.INTERNAL, field, detail=detail)
+
+
+def invalid_each(field: str, value: object, messages: Iterable[str]) -> list[FieldError]:
+    """One Invalid error per message, as apimachinery's ``for _, msg := range`` loops build them."""
+    return [invalid(field, value, m) for m in messages]
 
 
 def not_supported(field: str, value: object, supported: Iterable[str]) -> FieldError:

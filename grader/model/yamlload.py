@@ -88,8 +88,7 @@ def read_source(path: str | Path) -> bytes:
 
 
 def _too_big(source: str, size: int) -> str:
-    mib = MAX_BYTES // (1024 * 1024)
-    return f"error: {source}: the file is {size:,} bytes, over the {mib} MiB limit for a manifest"
+    return f"error: {source}: the file is {size:,} bytes, over the {MAX_BYTES:,}-byte limit for a manifest"
 
 
 def _parse_error(source: str, detail: str) -> ManifestError:

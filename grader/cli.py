@@ -1,0 +1,128 @@
+"""``kports``: kubectl-like commands against a fresh simulated cluster, one command at a time.
+
+Every command is stateless: it builds the cluster (``--cluster kind|single|FILE``, ``--seed``),
+applies the ``-f`` files in order, then does its work. Output, error text and exit codes are
+kubectl's. Bad input never produces a traceback: the message names the file and the problem,
+and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from grader._version import __version__
+from grader.errors import GraderError
+from grader.sim import views
+from grader.sim.cluster import Cluster
+from grader.sim.results import CommandOutput
+
+__all__ = ["main"]
+
+_STDIN_LIMIT = 4 * 1024 * 1024 + 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kports",
+        description="Kubernetes Ports, hands-on: kubectl-like commands on a simulated kind cluster.",
+    )
+    parser.add_argument("--version", action="version", version=f"kports {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    apply = sub.add_parser("apply", help="apply manifests and print what kubectl apply prints")
+    _common(apply, files_required=True)
+
+    get = sub.add_parser("get", help="apply manifests, then kubectl get")
+    get.add_argument("resource", help="pods, services, endpoints, endpointslices, deployments, ...")
+    get.add_argument("name", nargs="?", help="one object's name")
+    get.add_argument("-o", "--output", choices=["wide", "yaml"], help="output format")
+    get.add_argument("-A", "--all-namespaces", action="store_true", help="list across namespaces")
+    _common(get)
+
+    describe = sub.add_parser("describe", help="apply manifests, then kubectl describe")
+    describe.add_argument("resource", help="service or pod")
+    describe.add_argument("name", help="the object's name")
+    _common(describe)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser, files_required: bool = False) -> None:
+    p.add_argument(
+        "-f", "--filename", action="append", default=[], required=files_required, metavar="FILE",
+        help="manifest file to apply first ('-' for standard input); repeatable",
+    )
+    p.add_argument("-n", "--namespace", default="default", help="namespace (default: default)")
+    p.add_argument(
+        "--cluster", default="kind", metavar="kind|single|FILE",
+        help="topology: the 3-node kind cluster (default), one node, or a topology file",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for allocations (default 0)")
+
+
+def _read_inputs(names: list[str], stdin: TextIO) -> list[tuple[object, str]]:
+    inputs: list[tuple[object, str]] = []
+    for name in names:
+        if name == "-":
+            data = stdin.buffer.read(_STDIN_LIMIT) if hasattr(stdin, "buffer") else stdin.read()
+            inputs.append((data, "STDIN"))
+        else:
+            inputs.append((Path(name), name))
+    return inputs
+
+
+def _apply_all(cluster: Cluster, names: list[str], stdin: TextIO) -> CommandOutput:
+    """Apply each file in turn, concatenating kubectl's output for each."""
+    outs, errs, code = [], [], 0
+    for data, source in _read_inputs(names, stdin):
+        result = cluster.apply(data, source=source)
+        outs.append(result.stdout)
+        errs.append(result.stderr)
+        code = max(code, result.exit_code)
+    join = lambda parts: "\n".join(p for p in parts if p)  # noqa: E731
+    return CommandOutput(join(outs), join(errs), code)
+
+
+def _run(args: argparse.Namespace, stdin: TextIO) -> tuple[CommandOutput, CommandOutput | None]:
+    cluster = Cluster(args.cluster, seed=args.seed)
+    applied = _apply_all(cluster, args.filename, stdin)
+    if args.command == "apply":
+        return applied, None
+    if args.command == "get":
+        shown = views.kubectl_get(
+            cluster, args.resource, args.name, namespace=args.namespace,
+            output=args.output or "", all_namespaces=args.all_namespaces,
+        )
+    else:
+        shown = views.kubectl_describe(cluster, args.resource, args.name, namespace=args.namespace)
+    return applied, shown
+
+
+def _emit(out: CommandOutput, stdout: TextIO, stderr: TextIO) -> None:
+    if out.stdout:
+        print(out.stdout, file=stdout)
+    if out.stderr:
+        print(out.stderr, file=stderr)
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run one command; return its exit code. Streams default to the process's own."""
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        applied, shown = _run(args, stdin)
+    except GraderError as exc:
+        text = str(exc)
+        print(text if text.startswith("error") else f"error: {text}", file=stderr)
+        return 1
+    if shown is None:
+        _emit(applied, stdout, stderr)
+        return applied.exit_code
+    if applied.stderr:
+        print(applied.stderr, file=stderr)
+    _emit(shown, stdout, stderr)
+    return shown.exit_code or applied.exit_code

@@ -1,0 +1,199 @@
+"""The simulated API server's storage: create, update and delete, with Kubernetes' order of work.
+
+Create: default → registry fill-ins → allocate (Services, R-API-3) → validate (R-API-4) →
+warnings (R-API-5) → stamp system fields → store. Update: default → keep allocated values the
+client left out → allocate/release → type-dependent clean-ups (R-SU-*) → validate → store, or
+report ``unchanged``. A failure at any step gives back what the request allocated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import uuid
+from collections import defaultdict
+from typing import Iterator
+
+from grader.model.apierrors import ApiError, ApiRejection
+from grader.model.api import Strategy, strategy_for
+from grader.model.objects import (
+    Deployment,
+    Namespace,
+    Object,
+    ObjectMeta,
+    ReplicaSet,
+    Service,
+)
+from grader.sim.allocators import Transaction
+from grader.sim.clock import Clock
+from grader.sim.results import ObjectResult
+from grader.sim.service_alloc import ServiceAllocators, allocate_create, allocate_update, release_all
+
+__all__ = ["Registry"]
+
+_GENERATION_KINDS = (Deployment, ReplicaSet)
+
+
+class Registry:
+    """All stored objects, by kind, then by (namespace, name)."""
+
+    def __init__(self, clock: Clock, pools: ServiceAllocators, seed: int) -> None:
+        self.clock = clock
+        self.pools = pools
+        self._ids = random.Random(f"uid-{seed}")
+        self._version = 0
+        self._objects: dict[type, dict[tuple[str, str], Object]] = defaultdict(dict)
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, cls: type, namespace: str, name: str) -> Object | None:
+        return self._objects[cls].get((namespace if cls.NAMESPACED else "", name))
+
+    def list(self, cls: type, namespace: str | None = None) -> list[Object]:
+        """Objects of a kind, sorted by namespace then name (kubectl's order)."""
+        items = self._objects[cls]
+        keys = sorted(k for k in items if namespace is None or k[0] == namespace)
+        return [items[k] for k in keys]
+
+    def iter(self, cls: type) -> Iterator[Object]:
+        """Unsorted iteration, for controllers that need every object of a kind."""
+        return iter(self._objects[cls].values())
+
+    def count(self, cls: type) -> int:
+        return len(self._objects[cls])
+
+    # ------------------------------------------------------------------ writes by controllers
+
+    def put(self, obj: Object) -> Object:
+        """Store an object as is (controllers and status writers); bumps resourceVersion."""
+        obj = obj.replace(metadata=dataclasses.replace(obj.metadata, resource_version=self._next_version()))
+        self._objects[type(obj)][(obj.metadata.namespace, obj.metadata.name)] = obj
+        return obj
+
+    def remove(self, cls: type, namespace: str, name: str) -> Object | None:
+        obj = self._objects[cls].pop((namespace if cls.NAMESPACED else "", name), None)
+        if isinstance(obj, Service):
+            release_all(obj, self.pools)
+        return obj
+
+    # ------------------------------------------------------------------ API requests
+
+    def apply(self, obj: Object, source: str) -> ObjectResult:
+        """Create or update one decoded object, as ``kubectl apply`` does."""
+        strategy = strategy_for(type(obj))
+        result = ObjectResult(source, obj.KIND, obj.name, obj.namespace, obj=obj)
+        if strategy is None:
+            message = f'{obj.KIND.lower()}s "{obj.name}" is forbidden: the simulator\'s {obj.KIND.lower()}s come from its topology (choose one with --cluster)'
+            error = ApiError("Forbidden", obj.KIND, obj.qualified_kind(), obj.name, message)
+            return dataclasses.replace(result, error=error.located(source, "creating"))
+        old = self.get(type(obj), obj.namespace, obj.name)
+        try:
+            if old is None:
+                self._check_namespace(obj)
+                stored, warnings = self._create(obj, strategy)
+                action = "created"
+            else:
+                stored, warnings, action = self._update(old, obj, strategy)
+        except ApiRejection as rejection:
+            op = "creating" if old is None else "patching"
+            return dataclasses.replace(result, error=rejection.error.located(source, op))
+        return dataclasses.replace(result, action=action, warnings=tuple(warnings), obj=stored)
+
+    def delete(self, cls: type, namespace: str, name: str) -> Object | None:
+        """Delete an object, releasing what it holds; None when there is no such object."""
+        return self.remove(cls, namespace, name)
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_namespace(self, obj: Object) -> None:
+        if obj.NAMESPACED and self.get(Namespace, "", obj.namespace) is None:
+            message = f'namespaces "{obj.namespace}" not found'
+            raise ApiRejection(ApiError("NotFound", obj.KIND, obj.qualified_kind(), obj.name, message))
+
+    def _invalid(self, obj: Object, errors: list) -> ApiRejection:
+        return ApiRejection(ApiError.invalid(obj.KIND, obj.qualified_kind(), obj.name, errors))
+
+    def _create(self, obj: Object, strategy: Strategy) -> tuple[Object, list[str]]:
+        obj = strategy.prepare_create(strategy.default(_without_status(obj)))
+        txn = Transaction()
+        try:
+            early = strategy.check_allocation(obj, None)
+            if early:
+                raise self._invalid(obj, early)
+            if isinstance(obj, Service):
+                obj = allocate_create(obj, self.pools, txn)
+            errors = strategy.validate_all(obj)
+            if errors:
+                raise self._invalid(obj, errors)
+        except ApiRejection:
+            txn.rollback()
+            raise
+        txn.commit()
+        warnings = strategy.warnings(obj, None)
+        return self.put(self._stamp_create(obj)), warnings
+
+    def _update(self, old: Object, new: Object, strategy: Strategy) -> tuple[Object, list[str], str]:
+        new = strategy.default(new)
+        new = new.replace(status=old.status) if hasattr(old, "status") else new
+        new = new.replace(metadata=_system_meta(new.metadata, old.metadata))
+        new = strategy.patch_update(old, new)
+        txn = Transaction()
+        try:
+            early = strategy.check_allocation(new, old)
+            if early:
+                raise self._invalid(new, early)
+            if isinstance(new, Service):
+                new = allocate_update(new, old, self.pools, txn)
+            new = strategy.prepare_update(old, new)
+            errors = strategy.validate_all(new, old)
+            if errors:
+                raise self._invalid(new, errors)
+        except ApiRejection:
+            txn.rollback()
+            raise
+        txn.commit()
+        if new == old:
+            return old, [], "unchanged"
+        if isinstance(new, _GENERATION_KINDS) and getattr(new, "spec", None) != getattr(old, "spec", None):
+            meta = dataclasses.replace(new.metadata, generation=old.metadata.generation + 1)
+            new = new.replace(metadata=meta)
+        return self.put(new), strategy.warnings(new, old), "configured"
+
+    def _stamp_create(self, obj: Object) -> Object:
+        meta = dataclasses.replace(
+            obj.metadata,
+            uid=str(uuid.UUID(int=self._ids.getrandbits(128), version=4)),
+            creation_timestamp=self.clock.timestamp(),
+            generation=1 if isinstance(obj, _GENERATION_KINDS) else 0,
+            resource_version="",
+            self_link="",
+            deletion_timestamp=None,
+            managed_fields=None,
+        )
+        return obj.replace(metadata=meta)
+
+    def _next_version(self) -> str:
+        self._version += 1
+        return str(self._version)
+
+
+def _without_status(obj: Object) -> Object:
+    """The API server ignores ``status`` on create."""
+    if hasattr(obj, "status"):
+        return obj.replace(status=type(obj.status)())  # type: ignore[attr-defined]
+    return obj
+
+
+def _system_meta(new: ObjectMeta, old: ObjectMeta) -> ObjectMeta:
+    """Carry the server-owned metadata of the stored object into an update."""
+    return dataclasses.replace(
+        new,
+        uid=old.uid,
+        creation_timestamp=old.creation_timestamp,
+        generation=old.generation,
+        resource_version=old.resource_version,
+        self_link=old.self_link,
+        deletion_timestamp=old.deletion_timestamp,
+        managed_fields=old.managed_fields,
+        owner_references=new.owner_references or old.owner_references,
+    )

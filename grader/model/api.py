@@ -84,6 +84,11 @@ def _service_allocation_errors(new: Service, old: Service | None) -> list[FieldE
     return errs or ip_family_errors(new, old)
 
 
+def _pod_prepare_create(pod: Pod) -> Pod:
+    """The pod registry's ``PrepareForCreate``: every new pod starts ``Pending``."""
+    return pod.replace(status=dataclasses.replace(pod.status, phase="Pending"))
+
+
 def _keep_node_name(old: Pod, new: Pod) -> Pod:
     """A manifest never names the node the scheduler chose; keep it so re-apply is a no-op."""
     if new.spec.node_name or not old.spec.node_name:
@@ -101,6 +106,7 @@ _STRATEGIES: dict[type, Strategy] = {
         pv.validate_pod,
         lambda old, new: pv.validate_pod(new) + pv.validate_pod_update(old, new),
         lambda new, old: pv.pod_warnings(new),
+        prepare_create=_pod_prepare_create,
         patch_update=_keep_node_name,
     ),
     Service: Strategy(

@@ -1,18 +1,17 @@
 """Validation of Namespaces, EndpointSlices and Endpoints, with Kubernetes' exact texts.
 
 Mirrors ``ValidateNamespace``, ``ValidateEndpoints`` (``validateEndpointSubsets``,
-``validateEndpointAddress``, ``validateEndpointPort``, ``ValidateNonSpecialIP``) in
+``validateEndpointAddress``, ``validateEndpointPort``) in
 ``pkg/apis/core/validation/validation.go`` and ``ValidateEndpointSlice`` in
 ``pkg/apis/discovery/validation/validation.go``.
 
-IP addresses are parsed the way Go's (sloppy) ``net.ParseIP`` does: IPv4 octets may carry
-leading zeros, zones (``fe80::1%eth0``) are refused. Not modelled: FQDN address syntax,
+IP addresses are parsed, and ``ValidateNonSpecialIP`` applied, by :mod:`grader.model.ipaddr`
+(the same code Services use for ``externalIPs``). Not modelled: FQDN address syntax,
 topology hints, the 100-address / 1000-endpoint / 20000-port ``Too many`` limits.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Callable, Sequence
 
 from grader.model.fielderrors import (
@@ -22,6 +21,7 @@ from grader.model.fielderrors import (
     not_supported,
     required,
 )
+from grader.model.ipaddr import family_of, parse_ip_sloppy, validate_non_special_ip
 from grader.model.meta_validation import (
     dns1123_label_name,
     dns1123_subdomain_name,
@@ -46,8 +46,6 @@ from grader.model.objects import (
 
 __all__ = [
     "SUPPORTED_ADDRESS_TYPES",
-    "non_special_ip_errors",
-    "parse_ip_sloppy",
     "validate_endpoint_slice",
     "validate_endpoints",
     "validate_namespace",
@@ -56,67 +54,6 @@ __all__ = [
 SUPPORTED_ADDRESS_TYPES = ("FQDN", "IPv4", "IPv6")
 _PROTOCOLS = ("SCTP", "TCP", "UDP")
 _STANDARD_FINALIZERS = ("kubernetes", "orphan", "foregroundDeletion")
-
-IP = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-# --------------------------------------------------------------------------- IP helpers
-
-
-def _parse_ipv4_sloppy(value: str) -> ipaddress.IPv4Address | None:
-    parts = value.split(".")
-    if len(parts) != 4 or not all(p.isascii() and p.isdigit() for p in parts):
-        return None
-    octets = [int(p) for p in parts]
-    if any(o > 255 for o in octets):
-        return None
-    return ipaddress.IPv4Address(bytes(octets))
-
-
-def parse_ip_sloppy(value: str) -> IP | None:
-    """Go's ``netutils.ParseIPSloppy``; an IPv4-mapped IPv6 address comes back as IPv4."""
-    if "." in value and ":" not in value:
-        return _parse_ipv4_sloppy(value)
-    if ":" not in value or "%" in value:
-        return None
-    head, _, tail = value.rpartition(":")
-    if "." in tail:
-        v4 = _parse_ipv4_sloppy(tail)
-        if v4 is None:
-            return None
-        value = f"{head}:{v4}"
-    try:
-        ip6 = ipaddress.IPv6Address(value)
-    except ValueError:
-        return None
-    return ip6.ipv4_mapped or ip6
-
-
-def non_special_ip_errors(value: str, path: str) -> list[FieldError]:
-    """``ValidateNonSpecialIP`` (formerly ``ValidateEndpointIP``)."""
-    ip = parse_ip_sloppy(value)
-    if ip is None:
-        return [invalid(path, value, "must be a valid IP address")]
-    errs: list[FieldError] = []
-    if ip.is_unspecified:
-        errs.append(invalid(path, value, f"may not be unspecified ({value})"))
-    if ip.is_loopback:
-        errs.append(invalid(path, value, "may not be in the loopback range (127.0.0.0/8, ::1/128)"))
-    if ip.is_link_local:
-        detail = "may not be in the link-local range (169.254.0.0/16, fe80::/10)"
-        errs.append(invalid(path, value, detail))
-    if _is_link_local_multicast(ip):
-        detail = "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
-        errs.append(invalid(path, value, detail))
-    return errs
-
-
-def _is_link_local_multicast(ip: IP) -> bool:
-    raw = ip.packed
-    if ip.version == 4:
-        return raw[:3] == bytes((224, 0, 0))
-    return raw[0] == 0xFF and raw[1] & 0x0F == 0x02
-
 
 # --------------------------------------------------------------------------- Namespace
 
@@ -144,15 +81,13 @@ def _address_type_errors(address_type: str) -> list[FieldError]:
 
 
 def _slice_address_errors(address: str, address_type: str, path: str) -> list[FieldError]:
-    """``IsValidIPv4Address``/``IsValidIPv6Address`` then ``ValidateEndpointIP``."""
+    """``IsValidIPv4Address``/``IsValidIPv6Address`` then ``ValidateNonSpecialIP``."""
     if address_type not in ("IPv4", "IPv6"):
         return []  # FQDN syntax is not modelled; unknown types are not validated upstream
-    ip = parse_ip_sloppy(address)
-    if ip is None or (ip.version == 4) != (address_type == "IPv4"):
-        errs = [invalid(path, address, f"must be a valid {address_type} address")]
-    else:
-        errs = []
-    return errs + non_special_ip_errors(address, path)
+    errs: list[FieldError] = []
+    if family_of(address) != address_type:  # IPv4-mapped IPv6 counts as IPv4 (``ip.To4()``)
+        errs.append(invalid(path, address, f"must be a valid {address_type} address"))
+    return errs + validate_non_special_ip(address, path)
 
 
 def _slice_endpoint_errors(ep: Endpoint, address_type: str, path: str) -> list[FieldError]:
@@ -221,7 +156,7 @@ def _endpoint_address_errors(address: EndpointAddress, path: str) -> list[FieldE
         errs.append(invalid(ip_path, address.ip, detail))
     errs.extend(_name_errors(address.hostname or None, f"{path}.hostname", is_dns1123_label))
     errs.extend(_name_errors(address.node_name, f"{path}.nodeName", is_dns1123_subdomain))
-    return errs + non_special_ip_errors(address.ip, ip_path)
+    return errs + validate_non_special_ip(address.ip, ip_path)
 
 
 def _endpoint_port_errors(port: EndpointPort, require_name: bool, path: str) -> list[FieldError]:

@@ -14,18 +14,16 @@ The simulated cluster is single-stack IPv4 (kind's default, service CIDR 10.96.0
 :func:`fill_ip_families` and :func:`ip_family_errors` implement ``initIPFamilyFields`` for an
 API server with exactly one IPv4 ClusterIP allocator.
 
-This module also holds the Go ``net`` parsing the API server uses for IP fields
-(``netutils.ParseIPSloppy`` / ``ParseCIDRSloppy``: IPv4 octets may carry leading zeros), because
-defaulting, validation and warnings all need the same notion of "a valid IP".
+IP parsing (``netutils.ParseIPSloppy`` and friends) lives in :mod:`grader.model.ipaddr`;
+``family_of`` is re-exported here for the Service strategy.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import re
 
 from grader.model.fielderrors import FieldError, GoLiteral, go_quote, invalid
+from grader.model.ipaddr import IPV4, IPV6, family_of
 from grader.model.objects import (
     ClientIPConfig,
     LoadBalancerStatus,
@@ -38,19 +36,15 @@ from grader.model.objects import (
 __all__ = [
     "CLUSTER_IP_NONE",
     "DEFAULT_CLIENT_IP_TIMEOUT",
-    "GoIP",
     "default_service",
     "family_of",
     "fill_ip_families",
-    "go_ip_string",
     "go_string_slice",
     "ip_family_errors",
     "is_externally_accessible",
     "needs_cluster_ip",
     "needs_health_check_node_port",
     "needs_node_ports",
-    "parse_cidr_sloppy",
-    "parse_ip_sloppy",
     "should_allocate_node_ports",
 ]
 
@@ -60,7 +54,6 @@ DEFAULT_CLIENT_IP_TIMEOUT = 10800  # v1.DefaultClientIPServiceAffinitySeconds (3
 _NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
 _CLUSTER_IP_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 
-IPV4, IPV6 = "IPv4", "IPv6"
 SINGLE_STACK = "SingleStack"
 PREFER_DUAL_STACK = "PreferDualStack"
 REQUIRE_DUAL_STACK = "RequireDualStack"
@@ -172,80 +165,7 @@ def default_service(svc: Service) -> Service:
     return _default_ingress_ip_mode(dataclasses.replace(svc, spec=spec))
 
 
-# --------------------------------------------------------------------------- Go net parsing
-
-GoIP = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-_DECIMAL = re.compile(r"[0-9]+")
-_GO_BIG = 0xFFFFFF  # Go's dtoi gives up at this value
-
-
-def _parse_ipv4_sloppy(text: str) -> ipaddress.IPv4Address | None:
-    """Go 1.16 ``parseIPv4``: four decimal fields, leading zeros allowed (and ignored)."""
-    parts = text.split(".")
-    if len(parts) != 4 or not all(_DECIMAL.fullmatch(p) for p in parts):
-        return None
-    values = [int(p) if len(p) < 10 else _GO_BIG for p in parts]
-    if any(v > 255 for v in values):
-        return None
-    return ipaddress.IPv4Address(".".join(str(v) for v in values))
-
-
-def _parse_ipv6_sloppy(text: str) -> ipaddress.IPv6Address | None:
-    """An IPv6 literal without a zone; an embedded IPv4 tail may carry leading zeros."""
-    if "%" in text or not text:
-        return None
-    head, sep, tail = text.rpartition(":")
-    if sep and "." in tail:
-        ip4 = _parse_ipv4_sloppy(tail)
-        if ip4 is None:
-            return None
-        text = f"{head}:{ip4}"
-    try:
-        return ipaddress.IPv6Address(text)
-    except ValueError:
-        return None
-
-
-def parse_ip_sloppy(text: str) -> GoIP | None:
-    """``netutils.ParseIPSloppy``: the first ``.`` or ``:`` decides the family; None if invalid."""
-    for ch in text:
-        if ch == ".":
-            return _parse_ipv4_sloppy(text)
-        if ch == ":":
-            return _parse_ipv6_sloppy(text)
-    return None
-
-
-def parse_cidr_sloppy(text: str) -> tuple[GoIP, ipaddress.IPv4Network | ipaddress.IPv6Network] | None:
-    """``netutils.ParseCIDRSloppy``: (the address as written, the masked network), or None."""
-    addr_text, sep, bits_text = text.partition("/")
-    if not sep or not _DECIMAL.fullmatch(bits_text):
-        return None
-    ip: GoIP | None = _parse_ipv4_sloppy(addr_text)
-    if ip is None:
-        ip = _parse_ipv6_sloppy(addr_text)
-    bits = int(bits_text) if len(bits_text) < 10 else _GO_BIG
-    if ip is None or bits > ip.max_prefixlen:
-        return None
-    return ip, ipaddress.ip_network(f"{ip}/{bits}", strict=False)
-
-
-def go_ip_string(ip: GoIP) -> str:
-    """Go's ``net.IP.String()``: IPv4 (and IPv4-mapped IPv6) dotted, IPv6 in RFC 5952 form."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return ip.compressed
-
-
-def family_of(text: str) -> str:
-    """``familyOf``: ``IPv4`` (including IPv4-mapped IPv6), ``IPv6``, or ``unknown``."""
-    ip = parse_ip_sloppy(text)
-    if ip is None:
-        return "unknown"
-    if isinstance(ip, ipaddress.IPv4Address) or ip.ipv4_mapped is not None:
-        return IPV4
-    return IPV6
+# --------------------------------------------------------------------------- Go formatting
 
 
 def go_string_slice(values: tuple[str, ...] | list[str], type_name: str = "string") -> GoLiteral:

@@ -17,7 +17,6 @@ object is returned at once, duplicates removed (R-API-4).
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from typing import Iterable
 
 from grader.model.fielderrors import (
@@ -32,6 +31,12 @@ from grader.model.fielderrors import (
     not_supported,
     required,
 )
+from grader.model.ipaddr import (
+    family_of,
+    parse_cidr_sloppy,
+    parse_ip_sloppy,
+    validate_non_special_ip,
+)
 from grader.model.meta_validation import dns1035_name, validate_labels, validate_object_meta
 from grader.model.names import (
     is_dns1123_label,
@@ -43,20 +48,15 @@ from grader.model.names import (
 from grader.model.objects import ObjectMeta, Service, ServicePort, ServiceSpec, SessionAffinityConfig
 from grader.model.service_defaults import (
     CLUSTER_IP_NONE,
-    GoIP,
-    family_of,
     go_string_slice,
     is_externally_accessible,
     needs_health_check_node_port,
-    parse_cidr_sloppy,
-    parse_ip_sloppy,
 )
 
 __all__ = [
     "MAX_CLIENT_IP_TIMEOUT",
     "duplicate_port_literal",
     "validate_cluster_ips_related_fields",
-    "validate_non_special_ip",
     "validate_service",
     "validate_service_update",
 ]
@@ -104,30 +104,6 @@ def _ip_errors(path: str, value: str) -> list[FieldError]:
 
 def _cidr_errors(path: str, value: str) -> list[FieldError]:
     return [] if parse_cidr_sloppy(value) is not None else [invalid(path, value, _CIDR_MESSAGE)]
-
-
-def _as_v4(ip: GoIP) -> ipaddress.IPv4Address | None:
-    if isinstance(ip, ipaddress.IPv4Address):
-        return ip
-    return ip.ipv4_mapped
-
-
-def validate_non_special_ip(value: str, path: str) -> list[FieldError]:
-    """``ValidateNonSpecialIP``: no unspecified, loopback or link-local addresses (R-SV-22)."""
-    ip = parse_ip_sloppy(value)
-    if ip is None:
-        return [invalid(path, value, "must be a valid IP address")]
-    v4, raw = _as_v4(ip), ip.packed
-    checks = (
-        (ip.is_unspecified or bool(v4 and v4.is_unspecified), f"may not be unspecified ({value})"),
-        (v4.packed[0] == 127 if v4 else ip == ipaddress.IPv6Address("::1"),
-         "may not be in the loopback range (127.0.0.0/8, ::1/128)"),
-        (v4.packed[:2] == b"\xa9\xfe" if v4 else raw[0] == 0xFE and raw[1] & 0xC0 == 0x80,
-         "may not be in the link-local range (169.254.0.0/16, fe80::/10)"),
-        (v4.packed[:3] == b"\xe0\x00\x00" if v4 else raw[0] == 0xFF and raw[1] & 0x0F == 0x02,
-         "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"),
-    )
-    return [invalid(path, value, message) for hit, message in checks if hit]
 
 
 # --------------------------------------------------------------------------- metadata, type, ports

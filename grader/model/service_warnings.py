@@ -13,13 +13,9 @@ import ipaddress
 import re
 
 from grader.model.fielderrors import go_quote
+from grader.model.ipaddr import GoIP, go_ip_string, parse_cidr_sloppy, parse_ip_sloppy
 from grader.model.objects import Service, ServiceSpec
-from grader.model.service_defaults import (
-    CLUSTER_IP_NONE,
-    go_ip_string,
-    parse_cidr_sloppy,
-    parse_ip_sloppy,
-)
+from grader.model.service_defaults import CLUSTER_IP_NONE
 
 __all__ = ["cidr_warnings", "ip_warnings", "service_warnings"]
 
@@ -28,7 +24,7 @@ _MODE_ANNOTATION = "service.kubernetes.io/topology-mode"
 _DECIMAL = re.compile(r"[0-9]+")
 
 
-def _strict_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _strict_ip(text: str) -> GoIP | None:
     """Go's ``netip.ParseAddr`` (no leading zeros in IPv4 octets; zones kept out here)."""
     try:
         return ipaddress.ip_address(text)
@@ -36,7 +32,7 @@ def _strict_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
-def _is_4in6(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _is_4in6(ip: GoIP) -> bool:
     return isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None
 
 

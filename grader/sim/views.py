@@ -87,7 +87,7 @@ def kubectl_describe(cluster: "Cluster", resource: str, name: str, *, namespace:
             s for s in cluster.registry.list(EndpointSlice, namespace)
             if s.metadata.labels.get("kubernetes.io/service-name") == name
         ]
-        text = describe.describe_service(obj, slices, events, now=cluster.clock.now)
+        text = describe.describe_service(obj, None, events, now=cluster.clock.now, endpoint_slices=slices)
     else:
         text = describe.describe_pod(obj, events, now=cluster.clock.now)
     return CommandOutput(text.rstrip("\n"), "", 0)

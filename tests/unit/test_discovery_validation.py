@@ -7,7 +7,6 @@ import dataclasses
 import pytest
 
 from grader.model.discovery_validation import (
-    parse_ip_sloppy,
     validate_endpoint_slice,
     validate_endpoints,
     validate_namespace,
@@ -188,11 +187,3 @@ def test_endpoints_subset_needs_addresses():
     """validateEndpointSubsets: addresses or notReadyAddresses."""
     text = ENDPOINTS.replace("- addresses: [{ip: 10.244.1.5, nodeName: kind-worker}]\n  ports", "- ports")
     assert endpoints_errors(text) == ["subsets[0]: Required value: must specify `addresses` or `notReadyAddresses`"]
-
-
-def test_ip_parsing_follows_go():
-    """ParseIPSloppy: leading zeros allowed, zones refused, IPv4-mapped IPv6 is IPv4."""
-    assert str(parse_ip_sloppy("010.001.002.003")) == "10.1.2.3"
-    assert parse_ip_sloppy("fe80::1%eth0") is None
-    assert str(parse_ip_sloppy("::ffff:10.1.2.3")) == "10.1.2.3"
-    assert parse_ip_sloppy("10.1.2") is None

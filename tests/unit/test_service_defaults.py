@@ -1,4 +1,4 @@
-"""Service defaulting (R-SD-1..7), the shared predicates and the Go IP parsing they rely on."""
+"""Service defaulting (R-SD-1..7) and the shared predicates (Go IP parsing: test_ipaddr.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from grader.model.kinds import decode_document
 from grader.model.objects import LoadBalancerIngress, LoadBalancerStatus, Service, ServiceStatus
 from grader.model.service_defaults import (
     default_service,
-    family_of,
     fill_ip_families,
-    go_ip_string,
     ip_family_errors,
     is_externally_accessible,
     needs_cluster_ip,
     needs_health_check_node_port,
     needs_node_ports,
-    parse_cidr_sloppy,
-    parse_ip_sloppy,
     should_allocate_node_ports,
 )
 from grader.model.yamlload import load_documents
@@ -334,31 +330,3 @@ def test_r_sd_7_ordinary_and_headless_selectorless_services_pass_the_family_chec
     """R-SD-7: the usual manifests raise no IP-family errors."""
     for spec in ("{ports: [{port: 80}]}", "{clusterIP: None, ports: [{port: 80}]}"):
         assert ip_family_errors(fill_ip_families(defaulted(manifest(spec)))) == []
-
-
-# --------------------------------------------------------------------------- Go IP parsing
-
-
-def test_r_sv_22_ip_parsing_accepts_leading_zeros_like_go():
-    """R-SV-22: ParseIPSloppy reads 010.001.002.003 as 10.1.2.3 (decimal, not octal)."""
-    assert str(parse_ip_sloppy("010.001.002.003")) == "10.1.2.3"
-    assert parse_ip_sloppy("10.1.2") is None
-    assert parse_ip_sloppy("10.1.2.256") is None
-    assert parse_ip_sloppy("fe80::1%eth0") is None
-    assert parse_ip_sloppy("None") is None
-
-
-def test_r_sv_22_ipv4_mapped_ipv6_prints_and_counts_as_ipv4():
-    """R-SV-22: Go prints ::ffff:1.2.3.4 as 1.2.3.4 and calls it IPv4."""
-    ip = parse_ip_sloppy("::ffff:1.2.3.4")
-    assert go_ip_string(ip) == "1.2.3.4"
-    assert family_of("::ffff:1.2.3.4") == "IPv4"
-    assert family_of("fd00::1") == "IPv6"
-
-
-def test_r_sv_19_cidr_parsing_keeps_the_host_bits_apart():
-    """R-SV-19: ParseCIDRSloppy returns the address as written and the masked network."""
-    ip, net = parse_cidr_sloppy("10.1.2.3/08")
-    assert (str(ip), str(net)) == ("10.1.2.3", "10.0.0.0/8")
-    assert parse_cidr_sloppy("10.0.0.0/33") is None
-    assert parse_cidr_sloppy("10.0.0.0") is None

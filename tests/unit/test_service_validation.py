@@ -12,7 +12,6 @@ from grader.model.service_strategy import begin_update, prepare_for_update
 from grader.model.service_validation import (
     duplicate_port_literal,
     validate_cluster_ips_related_fields,
-    validate_non_special_ip,
     validate_service,
     validate_service_update,
 )
@@ -472,17 +471,6 @@ def test_r_sv_22_external_ip_must_parse():
     assert spec_errors('{externalIPs: ["node1"], ports: [{port: 80}]}') == [
         'spec.externalIPs[0]: Invalid value: "node1": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'
     ]
-
-
-def test_r_sv_22_non_special_ip_helper_checks_ipv6_too():
-    """R-SV-22: ::1 and fe80::1 are special as well."""
-    assert [e.detail for e in validate_non_special_ip("::1", "x")] == [
-        "may not be in the loopback range (127.0.0.0/8, ::1/128)"
-    ]
-    assert [e.detail for e in validate_non_special_ip("fe80::1", "x")] == [
-        "may not be in the link-local range (169.254.0.0/16, fe80::/10)"
-    ]
-    assert validate_non_special_ip("172.18.0.100", "x") == []
 
 
 def test_r_sv_23_selector_labels_are_checked():

@@ -7,7 +7,6 @@ defaulting happen here, once, at the API boundary; everything downstream trusts 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,6 +16,7 @@ from grader.model import pod_validation as pv
 from grader.model import workload_validation as wv
 from grader.model.fielderrors import FieldError, dedupe
 from grader.model.objects import (
+    evolve,
     Deployment,
     EndpointSlice,
     Endpoints,
@@ -86,14 +86,14 @@ def _service_allocation_errors(new: Service, old: Service | None) -> list[FieldE
 
 def _pod_prepare_create(pod: Pod) -> Pod:
     """The pod registry's ``PrepareForCreate``: every new pod starts ``Pending``."""
-    return pod.replace(status=dataclasses.replace(pod.status, phase="Pending"))
+    return pod.replace(status=evolve(pod.status, phase="Pending"))
 
 
 def _keep_node_name(old: Pod, new: Pod) -> Pod:
     """A manifest never names the node the scheduler chose; keep it so re-apply is a no-op."""
     if new.spec.node_name or not old.spec.node_name:
         return new
-    return new.replace(spec=dataclasses.replace(new.spec, node_name=old.spec.node_name))
+    return new.replace(spec=evolve(new.spec, node_name=old.spec.node_name))
 
 
 def _replicaset_warnings(new: ReplicaSet, old: ReplicaSet | None) -> list[str]:

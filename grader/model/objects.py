@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from grader.model.codec import Int32, Int64, IntOrString, Raw, json_field
 
 __all__ = [
+    "evolve",
     "ClientIPConfig",
     "Container",
     "ContainerPort",
@@ -69,6 +70,37 @@ __all__ = [
     "Taint",
     "Toleration",
 ]
+
+
+_EVOLVERS: dict[type, Any] = {}
+
+
+def _make_evolver(cls: type) -> Any:
+    """Compile a copy function for one class: one line per field, no loops, no getattr."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    lines = [f"def evolve_{cls.__name__}(obj, c):", "    n = _new(_cls)"]
+    lines += [f"    _set(n, {name!r}, c[{name!r}] if {name!r} in c else obj.{name})" for name in names]
+    lines.append("    return n")
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    exec("\n".join(lines), scope)  # noqa: S102 - source built from the class's own field names
+    return scope[f"evolve_{cls.__name__}"], frozenset(names)
+
+
+def evolve(obj: Any, /, **changes: Any) -> Any:
+    """A copy of a frozen dataclass with some fields changed: ``dataclasses.replace``, faster.
+
+    The model copies objects constantly (defaulting, allocation, status writes), and the
+    standard ``replace`` re-inspects the class on every call. This one compiles a copier per
+    class once and skips ``__init__`` (no model class has ``__post_init__``).
+    """
+    cls = type(obj)
+    found = _EVOLVERS.get(cls)
+    if found is None:
+        found = _EVOLVERS[cls] = _make_evolver(cls)
+    copier, names = found
+    if not changes.keys() <= names:
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(changes.keys() - names)}")
+    return copier(obj, changes)
 
 
 def _map() -> Any:
@@ -563,7 +595,7 @@ class Object:
 
     def replace(self, **changes: Any) -> Any:
         """A copy with some attributes changed (objects are frozen)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        return evolve(self, **changes)
 
     def __str__(self) -> str:
         return f"{self.KIND.lower()}/{self.metadata.name}"

@@ -23,10 +23,10 @@ Representation choices:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, TypeVar
 
 from grader.model.objects import (
+    evolve,
     Container,
     ContainerPort,
     Deployment,
@@ -110,13 +110,13 @@ def _default_port(port: ContainerPort, host_network: bool) -> ContainerPort:
         changes["protocol"] = "TCP"
     if host_network and port.host_port == 0:
         changes["host_port"] = port.container_port
-    return dataclasses.replace(port, **changes) if changes else port
+    return evolve(port, **changes) if changes else port
 
 
 def default_container(ctr: C, host_network: bool = False) -> C:
     """``SetDefaults_Container`` plus the port defaults (R-CP-6; R-HN-1 when ``host_network``)."""
     ports = tuple(_default_port(p, host_network) for p in ctr.ports)
-    return dataclasses.replace(
+    return evolve(
         ctr,
         ports=ports,
         image_pull_policy=ctr.image_pull_policy or image_pull_policy_for(ctr.image),
@@ -131,7 +131,7 @@ def default_container(ctr: C, host_network: bool = False) -> C:
 def _default_pod_spec(spec: PodSpec, host_network_ports: bool) -> PodSpec:
     """``SetDefaults_PodSpec`` and the container defaults; R-HN-1 only for Pods."""
     hn = host_network_ports and spec.host_network
-    return dataclasses.replace(
+    return evolve(
         spec,
         containers=tuple(default_container(c, hn) for c in spec.containers),
         init_containers=tuple(default_container(c, hn) for c in spec.init_containers),
@@ -157,7 +157,7 @@ def _admit_pod_spec(spec: PodSpec) -> PodSpec:
         changes["priority"] = _or(spec.priority, 0)
         changes["preemption_policy"] = _or(spec.preemption_policy, "PreemptLowerPriority")
     changes["tolerations"] = _with_default_tolerations(spec.tolerations)
-    return dataclasses.replace(spec, **changes)
+    return evolve(spec, **changes)
 
 
 def _tolerates(tolerations: tuple[Toleration, ...], key: str) -> bool:
@@ -178,7 +178,7 @@ def default_pod(pod: Pod) -> Pod:
     """A Pod as the API server stores it on create: v1 defaults, R-CP-6..8, R-HN-1, admission."""
     spec = _default_pod_spec(pod.spec, host_network_ports=True)
     if spec.enable_service_links is None:
-        spec = dataclasses.replace(spec, enable_service_links=True)
+        spec = evolve(spec, enable_service_links=True)
     return pod.replace(spec=_admit_pod_spec(spec))
 
 
@@ -189,7 +189,7 @@ def default_pod_template(template: PodTemplateSpec) -> PodTemplateSpec:
     ``enableServiceLinks`` (``SetDefaults_Pod``) and no admission defaults: templates are not
     Pods.
     """
-    return dataclasses.replace(template, spec=_default_pod_spec(template.spec, False))
+    return evolve(template, spec=_default_pod_spec(template.spec, False))
 
 
 # --------------------------------------------------------------------------- workloads
@@ -209,7 +209,7 @@ def _default_rolling_update(strategy: DeploymentStrategy) -> DeploymentStrategy:
 def default_deployment(d: Deployment) -> Deployment:
     """``SetDefaults_Deployment``: replicas 1, RollingUpdate 25%/25%, history 10, deadline 600."""
     spec: DeploymentSpec = d.spec
-    spec = dataclasses.replace(
+    spec = evolve(
         spec,
         replicas=_or(spec.replicas, 1),
         strategy=_default_rolling_update(spec.strategy),
@@ -222,7 +222,7 @@ def default_deployment(d: Deployment) -> Deployment:
 
 def default_replicaset(rs: ReplicaSet) -> ReplicaSet:
     """``SetDefaults_ReplicaSet``: replicas 1; the template gets the pod-template defaults."""
-    spec = dataclasses.replace(
+    spec = evolve(
         rs.spec, replicas=_or(rs.spec.replicas, 1), template=default_pod_template(rs.spec.template)
     )
     return rs.replace(spec=spec)
@@ -237,14 +237,14 @@ def default_namespace(ns: Namespace) -> Namespace:
     if meta.name and meta.labels.get(METADATA_NAME_LABEL) != meta.name:
         labels = dict(meta.labels)
         labels[METADATA_NAME_LABEL] = meta.name
-        meta = dataclasses.replace(meta, labels=labels)
+        meta = evolve(meta, labels=labels)
     finalizers = ns.spec.finalizers
     if "kubernetes" not in finalizers:
         finalizers = finalizers + ("kubernetes",)
     return ns.replace(
         metadata=meta,
-        spec=dataclasses.replace(ns.spec, finalizers=finalizers),
-        status=dataclasses.replace(ns.status, phase=ns.status.phase or "Active"),
+        spec=evolve(ns.spec, finalizers=finalizers),
+        status=evolve(ns.status, phase=ns.status.phase or "Active"),
     )
 
 
@@ -254,7 +254,7 @@ def default_endpoint_slice(s: EndpointSlice) -> EndpointSlice:
     ``endpoints[].conditions`` are left alone: the API does not default ``ready``.
     """
     ports = tuple(
-        dataclasses.replace(p, protocol=_or(p.protocol, "TCP"), name=_or(p.name, ""))
+        evolve(p, protocol=_or(p.protocol, "TCP"), name=_or(p.name, ""))
         for p in s.ports
     )
     return s.replace(ports=ports)
@@ -263,8 +263,8 @@ def default_endpoint_slice(s: EndpointSlice) -> EndpointSlice:
 def default_endpoints(e: Endpoints) -> Endpoints:
     """``SetDefaults_Endpoints``: every subset port's protocol defaults to TCP."""
     subsets = tuple(
-        dataclasses.replace(
-            ss, ports=tuple(dataclasses.replace(p, protocol=p.protocol or "TCP") for p in ss.ports)
+        evolve(
+            ss, ports=tuple(evolve(p, protocol=p.protocol or "TCP") for p in ss.ports)
         )
         for ss in e.subsets
     )

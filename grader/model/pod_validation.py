@@ -14,7 +14,6 @@ API server: an undefaulted Pod reports ``Required value`` for the fields default
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Sequence
 
 from grader.model.fielderrors import (
@@ -44,6 +43,7 @@ from grader.model.names import (
     is_valid_port_num,
 )
 from grader.model.objects import (
+    evolve,
     Container,
     ContainerPort,
     EphemeralContainer,
@@ -498,7 +498,7 @@ def _toleration_update_errors(
 ) -> list[FieldError]:
     """``validateOnlyAddedTolerations``: existing tolerations may only change tolerationSeconds."""
     for before in old:
-        if not any(dataclasses.replace(before, toleration_seconds=t.toleration_seconds) == t
+        if not any(evolve(before, toleration_seconds=t.toleration_seconds) == t
                    for t in new):
             detail = "existing toleration can not be modified except its tolerationSeconds"
             return [forbidden("spec.tolerations", detail)]
@@ -509,12 +509,12 @@ def _munged_spec(old: PodSpec, new: PodSpec) -> PodSpec:
     """The new spec with every updatable field put back to its old value."""
 
     def images(news: Sequence[Container], olds: Sequence[Container]) -> tuple:
-        return tuple(dataclasses.replace(n, image=o.image) for n, o in zip(news, olds))
+        return tuple(evolve(n, image=o.image) for n, o in zip(news, olds))
 
     grace, old_grace = new.termination_grace_period_seconds, old.termination_grace_period_seconds
     if old_grace is not None and old_grace < 0 and grace == 1:
         grace = old_grace
-    return dataclasses.replace(
+    return evolve(
         new,
         containers=images(new.containers, old.containers),
         init_containers=images(new.init_containers, old.init_containers),

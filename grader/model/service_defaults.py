@@ -20,11 +20,11 @@ IP parsing (``netutils.ParseIPSloppy`` and friends) lives in :mod:`grader.model.
 
 from __future__ import annotations
 
-import dataclasses
 
 from grader.model.fielderrors import FieldError, GoLiteral, go_quote, invalid
 from grader.model.ipaddr import IPV4, IPV6, family_of
 from grader.model.objects import (
+    evolve,
     ClientIPConfig,
     LoadBalancerStatus,
     Service,
@@ -107,7 +107,7 @@ def _default_port(port: ServicePort) -> ServicePort:
         changes["protocol"] = "TCP"
     if port.target_port in (0, ""):
         changes["target_port"] = port.port
-    return dataclasses.replace(port, **changes) if changes else port
+    return evolve(port, **changes) if changes else port
 
 
 def _client_ip_config_complete(config: SessionAffinityConfig | None) -> bool:
@@ -124,7 +124,7 @@ def _default_affinity(spec: ServiceSpec) -> ServiceSpec:
     elif affinity == "ClientIP" and not _client_ip_config_complete(config):
         client_ip = ClientIPConfig(timeout_seconds=DEFAULT_CLIENT_IP_TIMEOUT)
         config = SessionAffinityConfig(client_ip=client_ip)
-    return dataclasses.replace(spec, session_affinity=affinity, session_affinity_config=config)
+    return evolve(spec, session_affinity=affinity, session_affinity_config=config)
 
 
 def _default_policies(spec: ServiceSpec) -> ServiceSpec:
@@ -136,7 +136,7 @@ def _default_policies(spec: ServiceSpec) -> ServiceSpec:
         changes["internal_traffic_policy"] = "Cluster"
     if spec.type == "LoadBalancer" and spec.allocate_load_balancer_node_ports is None:
         changes["allocate_load_balancer_node_ports"] = True
-    return dataclasses.replace(spec, **changes) if changes else spec
+    return evolve(spec, **changes) if changes else spec
 
 
 def _default_ingress_ip_mode(svc: Service) -> Service:
@@ -145,10 +145,10 @@ def _default_ingress_ip_mode(svc: Service) -> Service:
     if svc.spec.type != "LoadBalancer" or not any(i.ip and i.ip_mode is None for i in ingress):
         return svc
     fixed = tuple(
-        dataclasses.replace(i, ip_mode="VIP") if i.ip and i.ip_mode is None else i for i in ingress
+        evolve(i, ip_mode="VIP") if i.ip and i.ip_mode is None else i for i in ingress
     )
-    status = dataclasses.replace(svc.status, load_balancer=LoadBalancerStatus(ingress=fixed))
-    return dataclasses.replace(svc, status=status)
+    status = evolve(svc.status, load_balancer=LoadBalancerStatus(ingress=fixed))
+    return evolve(svc, status=status)
 
 
 def default_service(svc: Service) -> Service:
@@ -159,10 +159,10 @@ def default_service(svc: Service) -> Service:
     """
     spec = _default_affinity(svc.spec)
     if spec.type == "":
-        spec = dataclasses.replace(spec, type="ClusterIP")
-    spec = dataclasses.replace(spec, ports=tuple(_default_port(p) for p in spec.ports))
+        spec = evolve(spec, type="ClusterIP")
+    spec = evolve(spec, ports=tuple(_default_port(p) for p in spec.ports))
     spec = _default_policies(spec)
-    return _default_ingress_ip_mode(dataclasses.replace(svc, spec=spec))
+    return _default_ingress_ip_mode(evolve(svc, spec=spec))
 
 
 # --------------------------------------------------------------------------- Go formatting
@@ -212,7 +212,7 @@ def _trim_single_stack(spec: ServiceSpec, old: ServiceSpec, policy: str) -> Serv
         ips = ips[:1]
     if old.ip_families == fams and len(fams) > 1:
         fams = fams[:1]
-    return dataclasses.replace(spec, cluster_ips=ips, ip_families=fams)
+    return evolve(spec, cluster_ips=ips, ip_families=fams)
 
 
 def _inferred_families(spec: ServiceSpec) -> tuple[str, ...]:
@@ -243,18 +243,18 @@ def fill_ip_families(svc: Service, old: Service | None = None) -> Service:
     """
     spec = svc.spec
     if old is None and spec.cluster_ip and not spec.cluster_ips:
-        spec = dataclasses.replace(spec, cluster_ips=(spec.cluster_ip,))
+        spec = evolve(spec, cluster_ips=(spec.cluster_ip,))
     old_spec = old.spec if old is not None else None
     if spec.type == "ExternalName" or _is_matching_prefer_dual_stack(spec, old_spec):
-        return dataclasses.replace(svc, spec=spec)
+        return evolve(svc, spec=spec)
     policy = _default_policy(spec, old_spec)
     if old_spec is not None:
         spec = _trim_single_stack(spec, old_spec, policy)
     families = _inferred_families(spec) or (CLUSTER_FAMILIES[0],)
     if _is_headless_selectorless(spec) and len(families) < 2 and policy != SINGLE_STACK:
         families = (families[0], _other_family(families[0]))
-    spec = dataclasses.replace(spec, ip_family_policy=policy, ip_families=families)
-    return dataclasses.replace(svc, spec=spec)
+    spec = evolve(spec, ip_family_policy=policy, ip_families=families)
+    return evolve(svc, spec=spec)
 
 
 _POLICY_PATH = "spec.ipFamilyPolicy"

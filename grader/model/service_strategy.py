@@ -19,9 +19,8 @@ in a ClusterIP manifest is released by the allocator and wiped here (R-SU-2, S51
 
 from __future__ import annotations
 
-import dataclasses
 
-from grader.model.objects import LoadBalancerStatus, Service, ServiceSpec, ServiceStatus
+from grader.model.objects import evolve, LoadBalancerStatus, Service, ServiceSpec, ServiceStatus
 from grader.model.service_defaults import (
     CLUSTER_IP_NONE,
     family_of,
@@ -45,7 +44,7 @@ __all__ = [
 
 
 def _with_spec(svc: Service, **changes: object) -> Service:
-    return dataclasses.replace(svc, spec=dataclasses.replace(svc.spec, **changes))
+    return evolve(svc, spec=evolve(svc.spec, **changes))
 
 
 # --------------------------------------------------------------------------- clusterIP / clusterIPs
@@ -89,12 +88,12 @@ def _patched_node_ports(old: ServiceSpec, new: ServiceSpec) -> ServiceSpec:
     used = _node_ports(old) & _node_ports(new)
     by_name = {p.name: p.node_port for p in old.ports}
     ports = tuple(
-        dataclasses.replace(p, node_port=by_name.get(p.name, 0))
+        evolve(p, node_port=by_name.get(p.name, 0))
         if p.node_port == 0 and by_name.get(p.name, 0) not in used
         else p
         for p in new.ports
     )
-    return dataclasses.replace(new, ports=ports)
+    return evolve(new, ports=ports)
 
 
 def patch_allocated_values(old: Service, new: Service) -> Service:
@@ -108,13 +107,13 @@ def patch_allocated_values(old: Service, new: Service) -> Service:
     if needs_cluster_ip(o) and needs_cluster_ip(spec):
         ip = spec.cluster_ip or o.cluster_ip
         ips = spec.cluster_ips or o.cluster_ips
-        spec = dataclasses.replace(spec, cluster_ip=ip, cluster_ips=ips)
+        spec = evolve(spec, cluster_ip=ip, cluster_ips=ips)
     if needs_node_ports(o) and needs_node_ports(spec):
         spec = _patched_node_ports(o, spec)
     both_need_hc = needs_health_check_node_port(o) and needs_health_check_node_port(spec)
     if both_need_hc and spec.health_check_node_port == 0:
-        spec = dataclasses.replace(spec, health_check_node_port=o.health_check_node_port)
-    return dataclasses.replace(new, spec=spec)
+        spec = evolve(spec, health_check_node_port=o.health_check_node_port)
+    return evolve(new, spec=spec)
 
 
 # --------------------------------------------------------------------------- reading stored objects
@@ -127,11 +126,11 @@ def _read_ip_families(spec: ServiceSpec) -> ServiceSpec:
     if spec.cluster_ip == CLUSTER_IP_NONE:
         if not spec.selector:
             families = ("IPv4", "IPv6")
-            return dataclasses.replace(spec, ip_family_policy="RequireDualStack", ip_families=families)
-        return dataclasses.replace(spec, ip_family_policy="SingleStack", ip_families=("IPv4",))
+            return evolve(spec, ip_family_policy="RequireDualStack", ip_families=families)
+        return evolve(spec, ip_family_policy="SingleStack", ip_families=("IPv4",))
     families = tuple("IPv6" if family_of(ip) == "IPv6" else "IPv4" for ip in spec.cluster_ips)
     policy = {1: "SingleStack", 2: "RequireDualStack"}.get(len(families), spec.ip_family_policy)
-    return dataclasses.replace(spec, ip_families=families, ip_family_policy=policy)
+    return evolve(spec, ip_families=families, ip_family_policy=policy)
 
 
 def default_on_read(svc: Service) -> Service:
@@ -143,8 +142,8 @@ def default_on_read(svc: Service) -> Service:
     spec = normalize_cluster_ips(svc).spec
     spec = _read_ip_families(spec)
     if spec.type == "ExternalName":
-        spec = dataclasses.replace(spec, internal_traffic_policy=None)
-    return svc if spec == svc.spec else dataclasses.replace(svc, spec=spec)
+        spec = evolve(spec, internal_traffic_policy=None)
+    return svc if spec == svc.spec else evolve(svc, spec=spec)
 
 
 def begin_create(svc: Service) -> Service:
@@ -168,7 +167,7 @@ def begin_update(old: Service, new: Service) -> Service:
 
 def prepare_for_create(svc: Service) -> Service:
     """``PrepareForCreate``: users cannot set status."""
-    return dataclasses.replace(svc, status=ServiceStatus())
+    return evolve(svc, status=ServiceStatus())
 
 
 def _same_node_ports(old: ServiceSpec, new: ServiceSpec) -> bool:
@@ -199,7 +198,7 @@ def _type_dependent_changes(old: ServiceSpec, new: ServiceSpec) -> dict[str, obj
     if needs_cluster_ip(old) and not needs_cluster_ip(new):
         changes.update(_dropped_cluster_ip_fields(old, new))
     if needs_node_ports(old) and not needs_node_ports(new) and _same_node_ports(old, new):
-        changes["ports"] = tuple(dataclasses.replace(p, node_port=0) for p in new.ports)
+        changes["ports"] = tuple(evolve(p, node_port=0) for p in new.ports)
     hc_dropped = needs_health_check_node_port(old) and not needs_health_check_node_port(new)
     if hc_dropped and old.health_check_node_port == new.health_check_node_port:
         changes["health_check_node_port"] = 0
@@ -225,11 +224,11 @@ def drop_type_dependent_fields(old: Service, new: Service) -> Service:
     changes = _type_dependent_changes(old.spec, new.spec)
     out = _with_spec(new, **changes) if changes else new
     if out.spec.type != "LoadBalancer" and out.status.load_balancer != LoadBalancerStatus():
-        status = dataclasses.replace(out.status, load_balancer=LoadBalancerStatus())
-        out = dataclasses.replace(out, status=status)
+        status = evolve(out.status, load_balancer=LoadBalancerStatus())
+        out = evolve(out, status=status)
     return out
 
 
 def prepare_for_update(old: Service, new: Service) -> Service:
     """``PrepareForUpdate``: the status stays the stored one, then the type-dependent drops."""
-    return drop_type_dependent_fields(old, dataclasses.replace(new, status=old.status))
+    return drop_type_dependent_fields(old, evolve(new, status=old.status))

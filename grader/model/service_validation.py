@@ -16,7 +16,6 @@ object is returned at once, duplicates removed (R-API-4).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Iterable
 
 from grader.model.fielderrors import (
@@ -45,7 +44,7 @@ from grader.model.names import (
     is_valid_port_name,
     is_valid_port_num,
 )
-from grader.model.objects import ObjectMeta, Service, ServicePort, ServiceSpec, SessionAffinityConfig
+from grader.model.objects import evolve, ObjectMeta, Service, ServicePort, ServiceSpec, SessionAffinityConfig
 from grader.model.service_defaults import (
     CLUSTER_IP_NONE,
     go_string_slice,
@@ -88,7 +87,7 @@ def _create_view(svc: Service) -> Service:
     """``normalizeClusterIPs`` for a create: a lone ``clusterIP`` also fills ``clusterIPs``."""
     spec = svc.spec
     if spec.cluster_ip and not spec.cluster_ips:
-        return dataclasses.replace(svc, spec=dataclasses.replace(spec, cluster_ips=(spec.cluster_ip,)))
+        return evolve(svc, spec=evolve(spec, cluster_ips=(spec.cluster_ip,)))
     return svc
 
 

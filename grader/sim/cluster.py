@@ -16,7 +16,6 @@ server's registry. Same inputs and same seed give the same IPs, nodePorts, UIDs 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import random
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 from grader.errors import ManifestError, NotFoundError, UsageError
 from grader.model.apierrors import ApiError
 from grader.model.kinds import RESOURCES, DecodeFailure, Resource, decode_document, expand_lists, resource_for
-from grader.model.objects import Object
+from grader.model.objects import evolve, Object
 from grader.model.yamlload import Document, load_documents, read_source
 from grader.sim import bootstrap
 from grader.sim.allocators import ClusterIPAllocator, NodePortAllocator, PodIPAllocator
@@ -157,9 +156,9 @@ def _scoped(item: Object | DecodeFailure) -> Object | DecodeFailure:
         return item
     meta = item.metadata
     if item.NAMESPACED and not meta.namespace:
-        return item.replace(metadata=dataclasses.replace(meta, namespace="default"))
+        return item.replace(metadata=evolve(meta, namespace="default"))
     if not item.NAMESPACED and meta.namespace:
-        return item.replace(metadata=dataclasses.replace(meta, namespace=""))
+        return item.replace(metadata=evolve(meta, namespace=""))
     return item
 
 

@@ -8,15 +8,15 @@ report ``unchanged``. A failure at any step gives back what the request allocate
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import uuid
 from collections import defaultdict
-from typing import Iterator
+from typing import Callable, Iterator
 
 from grader.model.apierrors import ApiError, ApiRejection
 from grader.model.api import Strategy, strategy_for
 from grader.model.objects import (
+    evolve,
     Deployment,
     Namespace,
     Object,
@@ -29,7 +29,10 @@ from grader.sim.clock import Clock
 from grader.sim.results import ObjectResult
 from grader.sim.service_alloc import ServiceAllocators, allocate_create, allocate_update, release_all
 
-__all__ = ["Registry"]
+__all__ = ["Registry", "Watcher"]
+
+Watcher = Callable[[type, "Object | None", "Object | None"], None]
+"""Called after every write as ``watcher(kind, old, new)``: ``old`` None = added, ``new`` None = deleted."""
 
 _GENERATION_KINDS = (Deployment, ReplicaSet)
 
@@ -43,6 +46,15 @@ class Registry:
         self._ids = random.Random(f"uid-{seed}")
         self._version = 0
         self._objects: dict[type, dict[tuple[str, str], Object]] = defaultdict(dict)
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> None:
+        """Subscribe to every write, like an informer's event handler (synchronous)."""
+        self._watchers.append(watcher)
+
+    def _notify(self, cls: type, old: Object | None, new: Object | None) -> None:
+        for watcher in self._watchers:
+            watcher(cls, old, new)
 
     # ------------------------------------------------------------------ reads
 
@@ -66,14 +78,19 @@ class Registry:
 
     def put(self, obj: Object) -> Object:
         """Store an object as is (controllers and status writers); bumps resourceVersion."""
-        obj = obj.replace(metadata=dataclasses.replace(obj.metadata, resource_version=self._next_version()))
-        self._objects[type(obj)][(obj.metadata.namespace, obj.metadata.name)] = obj
+        obj = obj.replace(metadata=evolve(obj.metadata, resource_version=self._next_version()))
+        key = (obj.metadata.namespace, obj.metadata.name)
+        old = self._objects[type(obj)].get(key)
+        self._objects[type(obj)][key] = obj
+        self._notify(type(obj), old, obj)
         return obj
 
     def remove(self, cls: type, namespace: str, name: str) -> Object | None:
         obj = self._objects[cls].pop((namespace if cls.NAMESPACED else "", name), None)
         if isinstance(obj, Service):
             release_all(obj, self.pools)
+        if obj is not None:
+            self._notify(cls, obj, None)
         return obj
 
     # ------------------------------------------------------------------ API requests
@@ -85,7 +102,7 @@ class Registry:
         if strategy is None:
             message = f'{obj.KIND.lower()}s "{obj.name}" is forbidden: the simulator\'s {obj.KIND.lower()}s come from its topology (choose one with --cluster)'
             error = ApiError("Forbidden", obj.KIND, obj.qualified_kind(), obj.name, message)
-            return dataclasses.replace(result, error=error.located(source, "creating"))
+            return evolve(result, error=error.located(source, "creating"))
         old = self.get(type(obj), obj.namespace, obj.name)
         try:
             if old is None:
@@ -96,8 +113,8 @@ class Registry:
                 stored, warnings, action = self._update(old, obj, strategy)
         except ApiRejection as rejection:
             op = "creating" if old is None else "patching"
-            return dataclasses.replace(result, error=rejection.error.located(source, op))
-        return dataclasses.replace(result, action=action, warnings=tuple(warnings), obj=stored)
+            return evolve(result, error=rejection.error.located(source, op))
+        return evolve(result, action=action, warnings=tuple(warnings), obj=stored)
 
     def delete(self, cls: type, namespace: str, name: str) -> Object | None:
         """Delete an object, releasing what it holds; None when there is no such object."""
@@ -155,12 +172,12 @@ class Registry:
         if new == old:
             return old, [], "unchanged"
         if isinstance(new, _GENERATION_KINDS) and getattr(new, "spec", None) != getattr(old, "spec", None):
-            meta = dataclasses.replace(new.metadata, generation=old.metadata.generation + 1)
+            meta = evolve(new.metadata, generation=old.metadata.generation + 1)
             new = new.replace(metadata=meta)
         return self.put(new), strategy.warnings(new, old), "configured"
 
     def _stamp_create(self, obj: Object) -> Object:
-        meta = dataclasses.replace(
+        meta = evolve(
             obj.metadata,
             uid=str(uuid.UUID(int=self._ids.getrandbits(128), version=4)),
             creation_timestamp=self.clock.timestamp(),
@@ -186,7 +203,7 @@ def _without_status(obj: Object) -> Object:
 
 def _system_meta(new: ObjectMeta, old: ObjectMeta) -> ObjectMeta:
     """Carry the server-owned metadata of the stored object into an update."""
-    return dataclasses.replace(
+    return evolve(
         new,
         uid=old.uid,
         creation_timestamp=old.creation_timestamp,

@@ -9,12 +9,11 @@ allocator complaint is the only error the learner sees (R-API-3). All work is re
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from grader.model.apierrors import ApiError, ApiRejection
 from grader.model.fielderrors import GoLiteral, go_quote, invalid
-from grader.model.objects import Service, ServicePort, ServiceSpec
+from grader.model.objects import evolve, Service, ServicePort, ServiceSpec
 from grader.model.service_defaults import (
     needs_cluster_ip,
     needs_health_check_node_port,
@@ -66,7 +65,7 @@ def _take_next_port(pool: NodePortAllocator, txn: Transaction) -> int:
 
 
 def _with_ports(svc: Service, ports: list[ServicePort]) -> Service:
-    return svc.replace(spec=dataclasses.replace(svc.spec, ports=tuple(ports)))
+    return svc.replace(spec=evolve(svc.spec, ports=tuple(ports)))
 
 
 # --------------------------------------------------------------------------- ClusterIPs
@@ -95,7 +94,7 @@ def _alloc_cluster_ip(svc: Service, pool: ClusterIPAllocator, txn: Transaction) 
         except AllocationError as exc:
             raise _internal(svc, f"failed to allocate a serviceIP: {exc}") from None
         txn.did(lambda: pool.release(ip))
-    new_spec = dataclasses.replace(spec, cluster_ip=ip, cluster_ips=(ip,))
+    new_spec = evolve(spec, cluster_ip=ip, cluster_ips=(ip,))
     return svc.replace(spec=new_spec)
 
 
@@ -126,10 +125,10 @@ def _init_node_ports(svc: Service, pool: NodePortAllocator, txn: Transaction) ->
                 if np:
                     raise _reject_port(svc, i, np, exc) from None
                 raise _internal(svc, f"failed to allocate a nodePort: {exc}") from None
-            ports[i] = dataclasses.replace(sp, node_port=np)
+            ports[i] = evolve(sp, node_port=np)
             by_port[sp.port] = np
         elif sp.node_port == 0:
-            ports[i] = dataclasses.replace(sp, node_port=shared)
+            ports[i] = evolve(sp, node_port=shared)
         elif sp.node_port != shared:
             try:
                 _take_port(pool, txn, sp.node_port)
@@ -156,7 +155,7 @@ def _update_node_ports(new: Service, old: Service, pool: NodePortAllocator, txn:
                 taken.add(sp.node_port)
         else:
             try:
-                ports[i] = dataclasses.replace(sp, node_port=_take_next_port(pool, txn))
+                ports[i] = evolve(sp, node_port=_take_next_port(pool, txn))
             except AllocationError as exc:
                 raise _internal(new, f"failed to allocate a nodePort: {exc}") from None
     new_numbers = {p.node_port for p in ports if p.node_port}
@@ -176,7 +175,7 @@ def _alloc_health_check_port(svc: Service, pool: NodePortAllocator, txn: Transac
         if wanted:
             raise _internal(svc, f"failed to allocate requested HealthCheck NodePort {wanted}: {exc}") from None
         raise _internal(svc, f"failed to allocate a HealthCheck NodePort 0: {exc}") from None
-    return svc.replace(spec=dataclasses.replace(svc.spec, health_check_node_port=port))
+    return svc.replace(spec=evolve(svc.spec, health_check_node_port=port))
 
 
 # --------------------------------------------------------------------------- entry points

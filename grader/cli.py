@@ -15,7 +15,7 @@ from typing import Sequence, TextIO
 
 from grader._version import __version__
 from grader.errors import GraderError
-from grader.sim import views
+from grader.sim import probe, views
 from grader.sim.cluster import Cluster
 from grader.sim.results import CommandOutput
 
@@ -47,6 +47,23 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument("resource", help="service or pod")
     describe.add_argument("name", help="the object's name")
     _common(describe)
+
+    for name, text in (("curl", "apply manifests, then curl -sS --connect-timeout from a source"),
+                       ("trace", "apply manifests, then show every hop of a curl and why it ended")):
+        probe = sub.add_parser(name, help=text)
+        probe.add_argument("url", help="http://HOST[:PORT][/PATH] (scheme optional) or udp://HOST:PORT[/PAYLOAD]")
+        probe.add_argument("--from", dest="source", default="outside", metavar="SOURCE",
+                           help="outside (default), node/NAME or pod/NAME")
+        probe.add_argument("-c", "--container", default="", help="container of a pod source")
+        probe.add_argument("--connect-timeout", type=float, default=3.0, metavar="SECONDS",
+                           help="seconds before a dropped connection gives up (default 3)")
+        probe.add_argument("--every", action="store_true",
+                           help="(trace) show every path the connection could take, with its probability")
+        _common(probe)
+
+    rules = sub.add_parser("rules", help="apply manifests, then print a node's iptables rules (iptables-save)")
+    rules.add_argument("--node", required=True, help="the node whose rules to print")
+    _common(rules)
     return parser
 
 
@@ -91,6 +108,10 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> tuple[CommandOutput, Comman
     applied = _apply_all(cluster, args.filename, stdin)
     if args.command == "apply":
         return applied, None
+    if args.command in ("curl", "trace"):
+        return applied, _probe(cluster, args)
+    if args.command == "rules":
+        return applied, _rules(cluster, args.node)
     if args.command == "get":
         shown = views.kubectl_get(
             cluster, args.resource, args.name, namespace=args.namespace,
@@ -101,9 +122,31 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> tuple[CommandOutput, Comman
     return applied, shown
 
 
-def _emit(out: CommandOutput, stdout: TextIO, stderr: TextIO) -> None:
+def _probe(cluster: Cluster, args: argparse.Namespace) -> CommandOutput:
+    kwargs = dict(timeout=args.connect_timeout, namespace=args.namespace, container=args.container)
+    if args.command == "trace" and args.every:
+        results = probe.curl(cluster, args.source, args.url, every=True, **kwargs)
+        blocks = [f"[{r.probability:.1%}] {r.trace()}" for r in results]  # type: ignore[union-attr]
+        return CommandOutput("\n\n".join(blocks), "", 0)
+    result = probe.curl(cluster, args.source, args.url, **kwargs)
+    assert isinstance(result, probe.ProbeResult)
+    code = 2 if result.exit_code < 0 else result.exit_code
+    if args.command == "trace":
+        return CommandOutput(result.trace(), "", code)
+    return CommandOutput(result.stdout, result.stderr, code)
+
+
+def _rules(cluster: Cluster, node: str) -> CommandOutput:
+    if cluster.topology.node(node) is None:
+        return CommandOutput("", f'Error from server (NotFound): nodes "{node}" not found', 1)
+    rules = cluster.network().rules(f"node:{node}")
+    return CommandOutput(rules.render().rstrip("\n"), "", 0)
+
+
+def _emit(out: CommandOutput, stdout: TextIO, stderr: TextIO, raw: bool = False) -> None:
+    """kubectl's text gets a final newline; curl's body is written exactly as the app sent it."""
     if out.stdout:
-        print(out.stdout, file=stdout)
+        stdout.write(out.stdout if raw else out.stdout + "\n")
     if out.stderr:
         print(out.stderr, file=stderr)
 
@@ -124,5 +167,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         return applied.exit_code
     if applied.stderr:
         print(applied.stderr, file=stderr)
-    _emit(shown, stdout, stderr)
+    _emit(shown, stdout, stderr, raw=args.command == "curl")
+    if args.command in ("curl", "trace"):
+        return shown.exit_code  # curl's own code; apply problems were printed above
     return shown.exit_code or applied.exit_code

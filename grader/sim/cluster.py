@@ -28,6 +28,11 @@ from grader.model.yamlload import Document, load_documents, read_source
 from grader.sim import bootstrap
 from grader.sim.allocators import ClusterIPAllocator, NodePortAllocator, PodIPAllocator
 from grader.sim.clock import Clock
+from grader.sim.controllers import ControlPlane
+from grader.sim.controllers.endpoints import EndpointsController, EndpointSliceController
+from grader.sim.controllers.kubelet import Kubelet
+from grader.sim.controllers.scheduler import Scheduler
+from grader.sim.controllers.workloads import DeploymentController, ReplicaSetController
 from grader.sim.events import Event
 from grader.sim.registry import Registry
 from grader.sim.results import ApplyResult, CommandOutput, ObjectResult
@@ -54,7 +59,42 @@ class Cluster:
         self.pod_ips = {n.name: PodIPAllocator(n.pod_cidr) for n in self.topology.nodes}
         self.registry = Registry(self.clock, self.pools, seed)
         self.events: list[Event] = []
+        self._streams: dict[str, random.Random] = {}
+        self.recent_tables: dict[str, dict[str, dict[str, float]]] = {}
+        self._network: Any = None
+        self.registry.watch(self._forget_network)
+        self.control_plane = ControlPlane(self, [
+            DeploymentController(self), ReplicaSetController(self), Scheduler(self), Kubelet(self),
+            EndpointSliceController(self), EndpointsController(self),
+        ])
         bootstrap.install(self)
+        self.reconcile()
+
+    def random(self, stream: str) -> random.Random:
+        """A named random stream of this cluster (e.g. ``"pod-names"``), seeded from the seed.
+
+        Separate streams keep one kind of choice from shifting another: adding a probe
+        does not change the next pod's name.
+        """
+        found = self._streams.get(stream)
+        if found is None:
+            found = self._streams[stream] = random.Random(f"{stream}-{self.seed}")
+        return found
+
+    def _forget_network(self, kind: type, old: object, new: object) -> None:
+        self._network = None
+
+    def network(self) -> Any:
+        """The network as probes see it (rebuilt lazily after any change)."""
+        if self._network is None:
+            from grader.sim.network import Network
+
+            self._network = Network(self)
+        return self._network
+
+    def reconcile(self) -> None:
+        """Let the controllers catch up with every write (runs after each apply and delete)."""
+        self.control_plane.reconcile()
 
     def __repr__(self) -> str:
         nodes = ",".join(n.name for n in self.topology.nodes)
@@ -76,6 +116,7 @@ class Cluster:
                 file_errors.append(_missing_name(item, src))
             else:
                 results.append(self.registry.apply(item, src))
+        self.reconcile()
         return ApplyResult(tuple(results), tuple(file_errors))
 
     def delete(self, kind: str | type, name: str, namespace: str = "default") -> CommandOutput:
@@ -86,7 +127,9 @@ class Cluster:
         if self.registry.delete(res.cls, ns, name) is None:
             message = f'Error from server (NotFound): {res.plural} "{name}" not found'
             return CommandOutput("", message, 1)
-        return CommandOutput(f'{res.singular} "{name}" deleted', "", 0)
+        self.reconcile()
+        group = f".{res.cls.GROUP}" if res.cls.GROUP else ""
+        return CommandOutput(f'{res.singular}{group} "{name}" deleted', "", 0)
 
     # ------------------------------------------------------------------ reads
 

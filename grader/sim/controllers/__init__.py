@@ -1,0 +1,48 @@
+"""The control plane: controllers that run, in a fixed order, to a fixed point after every write.
+
+Each controller follows the informer pattern: it subscribes to the registry's writes
+(:meth:`grader.sim.registry.Registry.watch`) in its constructor, queues what it must look at,
+and does the work in :meth:`Controller.sync`, which returns True when it wrote anything. The
+:class:`ControlPlane` calls every controller in order until a whole round writes nothing. Time
+does not pass while it runs (the clock is logical), so the result depends only on the inputs
+and the seed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from grader.sim.cluster import Cluster
+
+__all__ = ["ControlPlane", "Controller", "MAX_ROUNDS"]
+
+MAX_ROUNDS = 100
+
+
+class Controller(Protocol):
+    """One reconciler: constructed with the cluster, then asked to ``sync`` repeatedly."""
+
+    name: str
+
+    def sync(self) -> bool:
+        """Do the queued work; True if anything was written (another round is needed)."""
+
+
+class ControlPlane:
+    """The controllers of a cluster, in the order a round runs them."""
+
+    def __init__(self, cluster: "Cluster", controllers: list[Controller]) -> None:
+        self.cluster = cluster
+        self.controllers = controllers
+
+    def reconcile(self) -> int:
+        """Run rounds until nothing changes; return the number of rounds that wrote something."""
+        for round_number in range(MAX_ROUNDS):
+            wrote = False
+            for controller in self.controllers:
+                wrote = controller.sync() or wrote
+            if not wrote:
+                return round_number
+        names = ", ".join(c.name for c in self.controllers)
+        raise RuntimeError(f"the control plane did not settle after {MAX_ROUNDS} rounds ({names})")

@@ -1,0 +1,350 @@
+"""The simulated cluster's network as the packet walker sees it: hosts, addresses, routes, sockets.
+
+A :class:`Network` is a snapshot built from the cluster's state: the outside client (the docker
+host), every node (with its kube-proxy / portmap / kindnet rules, built lazily), every running
+pod with its own network namespace (hostNetwork pods are processes of their node), and the
+sockets each application really listens on (:mod:`grader.sim.apps`, R-CP-1). Routing follows
+kind's kindnet: pods reach everything through their node; nodes route each other's pod /24s;
+the outside client reaches node IPs only. Unknown destinations leave by the default route and
+are lost (the client times out).
+
+It implements :class:`grader.sim.dataplane.Fabric`; :mod:`grader.sim.probe` drives it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from grader.model.objects import EndpointSlice, Pod, Service
+from grader.sim import apps as appcat
+from grader.sim import dataplane
+from grader.sim.clock import EPOCH
+from grader.sim.dataplane import Ending, Packet, Route, Walk, in_cidr
+from grader.sim.netfilter import RuleSet
+from grader.sim.proxy import rules as proxy_rules
+
+if TYPE_CHECKING:
+    from grader.sim.cluster import Cluster
+    from grader.sim.probe import Source, Target
+
+__all__ = ["Network", "Socket", "host_label"]
+
+OUTSIDE = "outside"
+
+
+def host_label(host: str) -> str:
+    """``node:kind-worker`` -> ``kind-worker``; ``pod:default/web`` -> ``pod web``."""
+    kind, _, name = host.partition(":")
+    if kind == "node":
+        return name
+    if kind == "pod":
+        ns, _, pod = name.partition("/")
+        return f"pod {pod}" if ns == "default" else f"pod {ns}/{pod}"
+    return "outside"
+
+
+@dataclass(frozen=True, slots=True)
+class Socket:
+    """A listening socket and who owns it: a pod's container app, or kube-proxy's health server."""
+
+    listener: appcat.Listener
+    pod: Pod | None = None
+    app: appcat.ContainerApp | None = None
+    service: Service | None = None  # kube-proxy health check for this Service
+
+    def accepts(self, protocol: str, address: str, port: int) -> bool:
+        ln = self.listener
+        return ln.protocol == protocol and ln.port == port and ln.address in ("0.0.0.0", "::", address)
+
+
+def _running(pod: Pod) -> set[str]:
+    running = set()
+    for status in pod.status.container_statuses:
+        state = status.state if isinstance(status.state, dict) else {}
+        if "running" in state:
+            running.add(status.name)
+    return running
+
+
+class Network:
+    """One consistent view of the network, valid until the cluster changes."""
+
+    def __init__(self, cluster: "Cluster") -> None:
+        self.cluster = cluster
+        topo = cluster.topology
+        self.nodes = {n.name: n for n in topo.nodes}
+        self.node_by_ip = {n.ip: n.name for n in topo.nodes}
+        self.gateways = {n.name: _gateway(n.pod_cidr) for n in topo.nodes}
+        self.pods: dict[str, Pod] = {}
+        self.pod_by_ip: dict[str, str] = {}
+        self.sockets: dict[str, list[Socket]] = {f"node:{n}": [] for n in self.nodes}
+        self._rules: dict[str, RuleSet] = {}
+        self._indexes: dict = {}
+        self._scratch_recent: dict | None = None
+        self._slices: dict[tuple[str, str], list[EndpointSlice]] | None = None
+        for pod in cluster.registry.iter(Pod):
+            self._add_pod(pod)
+        self._add_health_checks()
+
+    # ------------------------------------------------------------------ building
+
+    def _add_pod(self, pod: Pod) -> None:
+        node = pod.spec.node_name
+        if not node or node not in self.nodes or not pod.status.pod_ip or pod.status.phase != "Running":
+            return
+        running = _running(pod)
+        sockets = [
+            Socket(ln, pod, app)
+            for app in appcat.pod_apps(pod) if app.container in running
+            for ln in app.listeners
+        ]
+        if pod.spec.host_network:
+            self.sockets[f"node:{node}"].extend(sockets)
+            return
+        host = f"pod:{pod.namespace}/{pod.name}"
+        self.pods[host] = pod
+        self.pod_by_ip[pod.status.pod_ip] = host
+        self.sockets[host] = sockets
+
+    def _add_health_checks(self) -> None:
+        """kube-proxy serves ``/healthz`` on each LoadBalancer+Local Service's healthCheckNodePort (R-TP-3)."""
+        for svc in self.cluster.registry.iter(Service):
+            port = svc.spec.health_check_node_port
+            if not port:
+                continue
+            for node in self.nodes:
+                listener = appcat.Listener("TCP", port, "0.0.0.0", "kube-proxy")
+                self.sockets[f"node:{node}"].append(Socket(listener, service=svc))
+
+    # ------------------------------------------------------------------ Fabric
+
+    def kind(self, host: str) -> str:
+        return host.partition(":")[0]
+
+    def label(self, host: str) -> str:
+        return host_label(host)
+
+    def rules(self, host: str) -> RuleSet | None:
+        if not host.startswith("node:"):
+            return None
+        node = host[5:]
+        found = self._rules.get(node)
+        if found is None:
+            found = self._rules[node] = proxy_rules.build_node_rules(self.proxy_inputs(node))
+        return found
+
+    def proxy_inputs(self, node: str) -> proxy_rules.ProxyInputs:
+        """What kube-proxy, portmap and kindnet on ``node`` see of the cluster."""
+        if self._slices is None:
+            self._slices = {}
+            for sl in self.cluster.registry.iter(EndpointSlice):
+                owner = sl.metadata.labels.get("kubernetes.io/service-name", "")
+                self._slices.setdefault((sl.metadata.namespace, owner), []).append(sl)
+        services = tuple(self.cluster.registry.list(Service, None))
+        endpoints = {
+            f"{svc.namespace}/{svc.name}": proxy_rules.endpoints_from_slices(
+                svc, self._slices.get((svc.namespace, svc.name), ()), node)
+            for svc in services
+        }
+        spec = self.nodes[node]
+        host_port_pods = tuple(
+            pod for pod in self.pods_on(node)
+            if any(p.host_port for c in pod.spec.containers for p in c.ports)
+        )
+        return proxy_rules.ProxyInputs(
+            node_name=node,
+            node_ips=(spec.ip,),
+            all_node_ips=tuple(n.ip for n in self.nodes.values()),
+            cluster_cidr=self.cluster.topology.pod_cidr,
+            pod_cidr=spec.pod_cidr,
+            services=services,
+            endpoints=endpoints,
+            host_port_pods=host_port_pods,
+        )
+
+    def pods_on(self, node: str) -> list[Pod]:
+        """Running pods with their own network namespace on ``node``, in name order."""
+        return sorted((p for p in self.pods.values() if p.spec.node_name == node), key=lambda p: (p.namespace, p.name))
+
+    def local_addresses(self, host: str) -> frozenset[str]:
+        kind, _, name = host.partition(":")
+        if kind == "node":
+            return frozenset((self.nodes[name].ip, self.gateways[name]))
+        if kind == "pod":
+            return frozenset((self.pods[host].status.pod_ip,))
+        return frozenset((self.cluster.topology.outside_ip,))
+
+    def route(self, host: str, pkt: Packet) -> Route:
+        kind, _, name = host.partition(":")
+        if pkt.dst in self.local_addresses(host) or in_cidr(pkt.dst, "127.0.0.0/8"):
+            return Route("local")
+        if kind == "pod":
+            node = self.pods[host].spec.node_name
+            return Route("forward", f"node:{node}", f"routes {pkt.dst} by its default route, via its node {node}")
+        if kind == "outside":
+            return self._route_outside(pkt)
+        return self._route_node(name, pkt)
+
+    def _route_outside(self, pkt: Packet) -> Route:
+        node = self.node_by_ip.get(pkt.dst)
+        if node is not None:
+            return Route("forward", f"node:{node}")
+        where = "a ClusterIP" if in_cidr(pkt.dst, self.cluster.topology.service_cidr) else (
+            "a pod IP" if in_cidr(pkt.dst, self.cluster.topology.pod_cidr) else "an address outside the kind network")
+        return Route("blackhole", reason=(
+            f"the outside client has no route to {pkt.dst} ({where}; only the nodes' IPs are reachable from "
+            "the docker host): the packet goes to its default gateway and is lost"))
+
+    def _route_node(self, node: str, pkt: Packet) -> Route:
+        pod_host = self.pod_by_ip.get(pkt.dst)
+        if pod_host is not None:
+            pod_node = self.pods[pod_host].spec.node_name
+            if pod_node == node:
+                return Route("forward", pod_host)
+            return Route("forward", f"node:{pod_node}", f"routes {pkt.dst} via {self.nodes[pod_node].ip} ({pod_node})")
+        for other, spec in self.nodes.items():
+            if other != node and in_cidr(pkt.dst, spec.pod_cidr):
+                return Route("forward", f"node:{other}", f"routes {pkt.dst} via {spec.ip} ({other})")
+        other = self.node_by_ip.get(pkt.dst)
+        if other is not None:
+            return Route("forward", f"node:{other}")
+        if pkt.dst == self.cluster.topology.outside_ip:
+            return Route("forward", OUTSIDE)
+        return Route("blackhole", reason=self._no_route(node, pkt))
+
+    def _no_route(self, node: str, pkt: Packet) -> str:
+        if in_cidr(pkt.dst, self.cluster.topology.service_cidr):
+            return (f"no rule matched {pkt.dst}:{pkt.dport}/{pkt.protocol}: a ClusterIP answers only on its Service "
+                    f"ports, so the packet left by the default route and was lost (R-KP-10)")
+        if in_cidr(pkt.dst, self.nodes[node].pod_cidr):
+            return f"no pod on {node} has the address {pkt.dst}: the packet is lost"
+        return f"{node} has no route to {pkt.dst}: the packet left by the default route and was lost"
+
+    def interface_address(self, host: str, next_host: str) -> str:
+        node = host.partition(":")[2]
+        if next_host.startswith("pod:") and self.pods[next_host].spec.node_name == node:
+            return self.gateways[node]
+        return self.nodes[node].ip
+
+    def ephemeral_port(self) -> int:
+        return self.cluster.random("ports").randrange(32768, 61000)
+
+    def recent(self, host: str) -> dict[str, dict[str, float]]:
+        tables = self._scratch_recent if self._scratch_recent is not None else self.cluster.recent_tables
+        return tables.setdefault(host, {})
+
+    def now(self) -> float:
+        return (self.cluster.clock.now - EPOCH) / timedelta(seconds=1)
+
+    def accept(self, host: str, pkt: Packet) -> Ending:
+        for sock in self.sockets.get(host, ()):
+            if sock.accepts(pkt.protocol, pkt.dst, pkt.dport):
+                if sock.app is not None and not sock.app.known:
+                    return Ending("unknown", host, pkt, sock.app.explanation, sock)
+                return Ending("delivered", host, pkt, f"{host_label(host)} accepts {pkt.dst}:{pkt.dport}/{pkt.protocol}", sock)
+        return Ending("refused", host, pkt, *self._nobody_listens(host, pkt))
+
+    def _nobody_listens(self, host: str, pkt: Packet) -> tuple[str, Any, str, tuple[str, ...]]:
+        label = host_label(host)
+        what = "answered with a TCP reset" if pkt.protocol == "TCP" else "answered with ICMP port unreachable"
+        text = f"nothing listens on {pkt.dst}:{pkt.dport}/{pkt.protocol} in {label}; its kernel {what}"
+        cites: tuple[str, ...] = ()
+        if host.startswith("pod:"):
+            sockets = self.sockets.get(host, [])
+            local_only = [s for s in sockets if s.listener.port == pkt.dport and s.listener.address.startswith("127.")]
+            if local_only:
+                text += f" (the app listens on {local_only[0].listener.address}:{pkt.dport} only, R-CP-4)"
+                cites = ("R-CP-4",)
+            elif sockets:
+                ports = ", ".join(sorted({f"{s.listener.port}/{s.listener.protocol}" for s in sockets}))
+                text += f" (its containers listen on {ports}; containerPort and targetPort do not change that, R-CP-1)"
+                cites = ("R-CP-1",)
+        return text, None, "", cites
+
+    # ------------------------------------------------------------------ probes
+
+    def host_of(self, source: "Source") -> str:
+        from grader.errors import NotFoundError
+
+        if source.kind == "outside":
+            return OUTSIDE
+        if source.kind == "node":
+            if source.name not in self.nodes:
+                raise NotFoundError(f'nodes "{source.name}" not found')
+            return f"node:{source.name}"
+        pod = self.cluster.registry.get(Pod, source.namespace, source.name)
+        if pod is None:
+            raise NotFoundError(f'pods "{source.name}" not found')
+        if source.container and source.container not in {c.name for c in pod.spec.containers}:
+            raise NotFoundError(f'container {source.container} is not valid for pod {source.name}')
+        if pod.spec.host_network and pod.spec.node_name:
+            return f"node:{pod.spec.node_name}"
+        host = f"pod:{pod.namespace}/{pod.name}"
+        if host not in self.pods:
+            from grader.errors import UsageError
+
+            phase = pod.status.phase or "Pending"
+            raise UsageError(f"error: unable to upgrade connection: pod {source.name} is not running (phase {phase})")
+        return host
+
+    def first_packet(self, host: str, protocol: str, dst: str, port: int) -> Packet:
+        kind, _, name = host.partition(":")
+        if in_cidr(dst, "127.0.0.0/8"):
+            src = "127.0.0.1"
+        elif kind == "pod":
+            src = self.pods[host].status.pod_ip
+        elif kind == "node":
+            pod_host = self.pod_by_ip.get(dst)
+            local_pod = pod_host is not None and self.pods[pod_host].spec.node_name == name
+            src = self.gateways[name] if local_pod else self.nodes[name].ip
+        else:
+            src = self.cluster.topology.outside_ip
+        return Packet(protocol, src, self.ephemeral_port(), dst, port)
+
+    def walk(self, start: str, packet: Packet) -> Walk:
+        draw = self.cluster.random("probe").random
+        return dataplane.walk(self, start, packet, draw, self._indexes)
+
+    def explore(self, start: str, packet: Packet) -> list[Walk]:
+        import copy
+
+        self._scratch_recent = copy.deepcopy(self.cluster.recent_tables)
+        try:
+            return dataplane.explore(self, start, packet, self._indexes)
+        finally:
+            self._scratch_recent = None
+
+    def answer(self, ending: Ending, target: "Target") -> tuple[appcat.Reply, str, str]:
+        """The application's reply, who answered (``ns/pod`` or ``node/NAME``) and the container."""
+        sock: Socket = ending.listener  # type: ignore[assignment]
+        pkt = ending.packet
+        if sock.service is not None:
+            return self._health_reply(ending.host, sock.service), f"node/{ending.host[5:]}", "kube-proxy"
+        pod = sock.pod
+        assert pod is not None and sock.app is not None
+        hostname = appcat.pod_hostname(pod)
+        request = appcat.Request(
+            target.protocol, target.path, f"{target.host}:{target.port}" if target.port != 80 else target.host,
+            pkt.src, pkt.sport, pkt.dst, pkt.dport, pod.name, pod.namespace, pod.spec.node_name, hostname,
+        )
+        return appcat.answer(sock.app, sock.listener, request), f"{pod.namespace}/{pod.name}", sock.app.container
+
+    def _health_reply(self, host: str, svc: Service) -> appcat.Reply:
+        node = host[5:]
+        local = 0
+        for sl in self.cluster.registry.list(EndpointSlice, svc.namespace):
+            if sl.metadata.labels.get("kubernetes.io/service-name") != svc.name:
+                continue
+            local += sum(1 for ep in sl.endpoints if ep.node_name == node and ep.conditions.ready is not False)
+        body = json.dumps({"service": {"namespace": svc.namespace, "name": svc.name},
+                           "localEndpoints": local, "serviceProxyHealthy": True})
+        return appcat.Reply(0, body, "", 200 if local else 503)
+
+
+def _gateway(pod_cidr: str) -> str:
+    import ipaddress
+
+    return str(ipaddress.ip_network(pod_cidr).network_address + 1)

@@ -29,7 +29,11 @@ from grader.sim import bootstrap
 from grader.sim.allocators import ClusterIPAllocator, NodePortAllocator, PodIPAllocator
 from grader.sim.clock import Clock
 from grader.sim.controllers import ControlPlane
-from grader.sim.controllers.endpoints import EndpointsController, EndpointSliceController
+from grader.sim.controllers.endpoints import (
+    EndpointsController,
+    EndpointSliceController,
+    EndpointSliceMirroringController,
+)
 from grader.sim.controllers.kubelet import Kubelet
 from grader.sim.controllers.scheduler import Scheduler
 from grader.sim.controllers.workloads import DeploymentController, ReplicaSetController
@@ -65,7 +69,7 @@ class Cluster:
         self.registry.watch(self._forget_network)
         self.control_plane = ControlPlane(self, [
             DeploymentController(self), ReplicaSetController(self), Scheduler(self), Kubelet(self),
-            EndpointSliceController(self), EndpointsController(self),
+            EndpointSliceController(self), EndpointsController(self), EndpointSliceMirroringController(self),
         ])
         bootstrap.install(self)
         self.reconcile()

@@ -7,7 +7,6 @@ Ready condition) written directly, the way the kubelet would.
 from __future__ import annotations
 
 import textwrap
-import time
 
 import pytest
 
@@ -338,11 +337,64 @@ def test_r_ep_2_hand_made_endpoints_of_a_selectorless_service_are_mirrored():
                                    LABEL_MANAGED_BY: MIRRORING_CONTROLLER}
     (owner,) = eps.metadata.owner_references
     assert (owner.kind, owner.name, owner.controller) == ("Endpoints", "external-db", True)
-    assert [(e.addresses[0], e.conditions.ready) for e in eps.endpoints] == [("10.244.1.23", True), ("10.244.2.24", False)]
+    assert [(e.addresses[0], e.conditions.ready) for e in eps.endpoints] == [
+        ("10.244.1.23", True), ("10.244.2.24", False)]
     assert _by_port(cluster, "external-db") == {"": ["10.244.1.23:3306", "10.244.2.24:3306"]}
 
     cluster.delete("endpoints", "external-db")
     assert _slices(cluster, "external-db") == []
+
+
+def test_r_ep_2_deleting_a_selectorless_service_deletes_its_endpoints_and_mirrored_slices_only():
+    cluster = _cluster(mirroring=True)
+    _apply(cluster, S53)
+    _apply(cluster, S53_SLICE)
+    _apply(cluster, """
+        apiVersion: v1
+        kind: Endpoints
+        metadata: {name: external-db}
+        subsets: [{addresses: [{ip: 10.244.1.23}], ports: [{port: 3306}]}]
+    """)
+    assert len(_slices(cluster, "external-db")) == 2
+    cluster.delete("service", "external-db")
+    assert [s.metadata.name for s in _slices(cluster, "external-db")] == ["external-db-1"]
+    assert cluster.registry.get(Endpoints, "default", "external-db") is None
+
+
+def test_r_ep_6_service_endpoints_match_slice_ports_by_name_and_protocol_and_collapse_duplicates():
+    cluster = _cluster()
+    _apply(cluster, """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: db}
+        spec:
+          ports:
+          - {name: sql, port: 3306}
+          - {name: admin, port: 3307, protocol: UDP}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: db-a, labels: {kubernetes.io/service-name: db}}
+        addressType: IPv4
+        ports: [{name: sql, port: 13306, protocol: TCP}, {name: admin, port: 13307, protocol: TCP}]
+        endpoints:
+        - {addresses: ["10.244.1.23"], nodeName: kind-worker}
+        - {addresses: ["10.244.2.24"], conditions: {ready: false, serving: true, terminating: true}}
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: db-b, labels: {kubernetes.io/service-name: db}}
+        addressType: IPv4
+        ports: [{name: sql, port: 13306, protocol: TCP}, {name: other, port: 9, protocol: TCP}]
+        endpoints: [{addresses: ["10.244.1.23"]}, {addresses: ["10.244.1.99"]}]
+    """)
+    sql, admin = service_endpoints(cluster, cluster.get("service", "db"))
+    assert [(str(e), e.slice_name, e.node_name) for e in sql.endpoints] == [
+        ("10.244.1.23:13306", "db-a", "kind-worker"), ("10.244.1.99:13306", "db-b", ""),
+        ("10.244.2.24:13306", "db-a", "")]
+    assert [(e.ready, e.serving, e.terminating) for e in sql.endpoints][2] == (False, True, True)
+    assert [str(e) for e in sql.ready] == ["10.244.1.23:13306", "10.244.1.99:13306"]
+    assert admin.endpoints == ()
 
 
 def test_r_ep_2_skip_mirror_endpoints_and_the_kubernetes_service_are_not_mirrored():
@@ -602,7 +654,8 @@ def test_r_ep_5_slices_hold_at_most_100_endpoints_and_keep_their_names():
     """)
     for i in range(250):
         meta = ObjectMeta(name=f"big-{i:03d}", namespace="default", labels={"app": "big"}, uid=f"uid-{i}")
-        cluster.registry.put(Pod(metadata=meta, spec=PodSpec(node_name="kind-worker"), status=_running(f"10.244.1.{i}")))
+        status = _running(f"10.244.1.{i}")
+        cluster.registry.put(Pod(metadata=meta, spec=PodSpec(node_name="kind-worker"), status=status))
     cluster.reconcile()
     slices = _slices(cluster, "big")
     assert sorted(len(s.endpoints) for s in slices) == [50, 100, 100]
@@ -689,7 +742,12 @@ def test_removing_the_selector_leaves_slices_and_endpoints_and_mirrors_them():
     _apply(cluster, S13 % ", targetPort: 3306")
     _run(cluster, "mysql", "10.244.1.5")
     (controller_slice,) = _slices(cluster, "mysql")
-    _apply(cluster, "apiVersion: v1\nkind: Service\nmetadata: {name: mysql}\nspec: {ports: [{port: 33306, targetPort: 3306}]}\n")
+    _apply(cluster, """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: mysql}
+        spec: {ports: [{port: 33306, targetPort: 3306}]}
+    """)
     managers = sorted(s.metadata.labels[LABEL_MANAGED_BY] for s in _slices(cluster, "mysql"))
     assert managers == [ENDPOINTSLICE_CONTROLLER, MIRRORING_CONTROLLER]
     assert cluster.registry.get(EndpointSlice, "default", controller_slice.metadata.name) == controller_slice
@@ -776,36 +834,41 @@ def _running(ip: str) -> PodStatus:
     return PodStatus(phase="Running", pod_ip=ip, pod_ips=(PodIP(ip),), conditions=(ready,))
 
 
-def test_scale_20000_pods_and_1000_services_reconcile_quickly_and_a_pod_change_is_local():
-    """No quadratic loops: indexing 21,000 writes and reconciling 1,000 Services stays well under 3 s."""
+def test_many_pods_and_services_reconcile_and_a_pod_change_writes_only_its_own_slice():
+    """A pod change touches only the Services that select it (speed lives in benchmarks/dataplane.py)."""
     cluster = _cluster()
     ports = (ServicePort(name="http", protocol="TCP", port=80, target_port="http"),)
     http = ContainerPort(name="http", container_port=8080, protocol="TCP")
     container = (Container(name="web", image="nginx:1.27", ports=(http,)),)
     objects: list = []
-    for s in range(1000):
+    for s in range(100):
         meta = ObjectMeta(name=f"svc-{s}", namespace="default", uid=f"svc-uid-{s}",
                           creation_timestamp="2026-01-01T00:05:00Z")
         spec = ServiceSpec(ports=ports, selector={"app": f"app-{s}", "tier": "web"},
                            cluster_ip=f"10.96.{100 + s // 250}.{s % 250}", ip_families=("IPv4",))
         objects.append(Service(metadata=meta, spec=spec))
-    for p in range(20000):
+    for p in range(2000):
         meta = ObjectMeta(name=f"pod-{p}", namespace="default", uid=f"pod-uid-{p}",
-                          labels={"app": f"app-{p % 1000}", "tier": "web", "pod": str(p)})
+                          labels={"app": f"app-{p % 100}", "tier": "web", "pod": str(p)})
         spec = PodSpec(node_name="kind-worker", containers=container)
         objects.append(Pod(metadata=meta, spec=spec, status=_running(f"10.{p // 62500}.{p // 250 % 250}.{p % 250}")))
-    started = time.process_time()
     for obj in objects:
         cluster.registry.put(obj)
     cluster.reconcile()
-    elapsed = time.process_time() - started
-    assert elapsed < 3.0, f"{elapsed:.2f}s"
     assert len(cluster.get("endpoints", "svc-3").subsets[0].addresses) == 20
     assert sum(len(s.endpoints) for s in _slices(cluster, "svc-3")) == 20
 
     writes = _Writes(cluster)
-    pod = cluster.get("pod", "pod-1003")
+    pod = cluster.get("pod", "pod-103")
     unready = (PodCondition(type="Ready", status="False", last_transition_time="2026-01-01T00:06:00Z"),)
     cluster.registry.put(pod.replace(status=evolve(pod.status, conditions=unready)))
     cluster.reconcile()
     assert writes.counts == {"Pod": 1, "EndpointSlice": 1, "Endpoints": 1}
+
+
+def test_public_names_are_sorted_and_resolve():
+    from grader.sim.controllers import endpoints, labelindex
+
+    for module in (endpoints, labelindex):
+        assert module.__all__ == sorted(module.__all__)
+        assert all(getattr(module, name) is not None for name in module.__all__)

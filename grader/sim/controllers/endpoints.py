@@ -61,15 +61,19 @@ from grader.model.objects import (
     ServicePort,
     SliceEndpointPort,
 )
-from grader.sim.clock import format_timestamp
 from grader.sim.controllers.labelindex import (
+    ANNOTATION_TRIGGER_TIME,
     LABEL_SERVICE_NAME,
     Key,
     PodMemo,
     QueueController,
+    TriggerTimes,
     cluster_index,
+    endpoint_key,
     key_of,
     ready_condition,
+    same_beyond_key,
+    with_trigger_time,
 )
 
 if TYPE_CHECKING:
@@ -77,14 +81,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENDPOINTSLICE_CONTROLLER",
+    "EndpointSliceController",
+    "EndpointSliceMirroringController",
+    "EndpointsController",
     "LABEL_MANAGED_BY",
     "LABEL_SERVICE_NAME",
     "LABEL_SKIP_MIRROR",
     "MAX_ENDPOINTS_PER_SLICE",
     "MIRRORING_CONTROLLER",
-    "EndpointSliceController",
-    "EndpointSliceMirroringController",
-    "EndpointsController",
     "ResolvedEndpoint",
     "ServicePortEndpoints",
     "pod_is_ready",
@@ -98,7 +102,6 @@ LABEL_MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 LABEL_SKIP_MIRROR = "endpointslice.kubernetes.io/skip-mirror"
 LABEL_HEADLESS = "service.kubernetes.io/headless"
 LABEL_ZONE = "topology.kubernetes.io/zone"
-ANNOTATION_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"
 ANNOTATION_OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
 ANNOTATION_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 ANNOTATION_LEADER = "control-plane.alpha.kubernetes.io/leader"
@@ -195,91 +198,9 @@ def _endpoint_order(ep: Endpoint) -> tuple:
     return (_address_order(ep.addresses[0]) if ep.addresses else (2, ""), ref.name if ref else "")
 
 
-def _endpoint_key(ep: Endpoint) -> tuple:
-    """``hashEndpoint``: addresses, hostname and the target's namespace/name identify an endpoint."""
-    ref = ep.target_ref
-    return (tuple(sorted(ep.addresses)), ep.hostname or "", ref.namespace if ref else "", ref.name if ref else "")
-
-
-def _same_beyond_key(a: Endpoint, b: Endpoint) -> bool:
-    """``EndpointsEqualBeyondHash``: node, zone, conditions and target (resourceVersion ignored)."""
-    ref_a = evolve(a.target_ref, resource_version="") if a.target_ref else None
-    ref_b = evolve(b.target_ref, resource_version="") if b.target_ref else None
-    return (a.node_name, a.zone, a.conditions, ref_a) == (b.node_name, b.zone, b.conditions, ref_b)
-
-
 def _port_key(ports: tuple[SliceEndpointPort, ...]) -> tuple:
     """``NewPortMapKey``: a port list's identity, independent of order."""
     return tuple(sorted((p.name or "", p.protocol or "", p.port or 0, p.app_protocol or "") for p in ports))
-
-
-def _parse_time(raw: Any) -> datetime | None:
-    if isinstance(raw, datetime):
-        return raw
-    if isinstance(raw, str) and raw:
-        return _parse_timestamp(raw)
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_timestamp(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-class _TriggerTimes:
-    """``TriggerTimeTracker``: the time of the change that a write of a Service's endpoints reflects.
-
-    A Service seen for the first time reports its creation time; afterwards the earliest pod
-    ``Ready`` transition or Service creation newer than at the previous sync, or nothing.
-    Times are kept as written and parsed only when they differ from the previous sync's.
-    """
-
-    def __init__(self) -> None:
-        self._states: dict[Key, tuple[Any, dict[str, Any]]] = {}
-
-    def compute(self, key: Key, service: Service, pods: Iterable[Pod]) -> datetime | None:
-        state = self._states.get(key)
-        last_service, last_pods = state if state is not None else (None, {})
-        changed: list[datetime] = []
-        current: dict[str, Any] = {}
-        for pod in pods:
-            condition = ready_condition(pod)
-            raw = condition.last_transition_time if condition is not None else None
-            name = pod.metadata.name
-            previous = last_pods.get(name)
-            if raw is not None and raw == previous:
-                current[name] = raw
-                continue
-            moment = _parse_time(raw)
-            if moment is not None:
-                current[name] = raw
-                before = _parse_time(previous)
-                if before is None or moment > before:
-                    changed.append(moment)
-        created_raw = service.metadata.creation_timestamp
-        created, before = _parse_time(created_raw), _parse_time(last_service)
-        if created is not None and (before is None or created > before):
-            changed.append(created)
-        self._states[key] = (created_raw, current)
-        if state is None:
-            return created
-        return min(changed) if changed else None
-
-    def forget(self, key: Key) -> None:
-        self._states.pop(key, None)
-
-
-def _with_trigger_time(annotations: dict[str, str], moment: datetime | None) -> dict[str, str]:
-    """``addTriggerTimeAnnotation``: set the annotation, or clear it when there is no time."""
-    result = dict(annotations)
-    if moment is not None:
-        result[ANNOTATION_TRIGGER_TIME] = format_timestamp(moment)
-    else:
-        result.pop(ANNOTATION_TRIGGER_TIME, None)
-    return result
 
 
 def _controller_ref(owner: Object, kind: str) -> OwnerReference:
@@ -390,7 +311,7 @@ def _slice_contribution(service: Service, address_types: tuple[str, ...], pod: P
         for address_type in address_types:
             endpoint = _pod_endpoint(pod, node, service, address_type)
             if endpoint.addresses:
-                by_type[address_type] = (_endpoint_key(endpoint), endpoint)
+                by_type[address_type] = (endpoint_key(endpoint), endpoint)
     return ports, _port_key(ports), by_type
 
 
@@ -432,11 +353,11 @@ def _plan_port_map(service: Service, existing: list[EndpointSlice], desired: dic
         for endpoint in eps.endpoints:
             key = by_identity.get(id(endpoint))
             if key is None or remaining.get(key) is not endpoint:
-                key = _endpoint_key(endpoint)
+                key = endpoint_key(endpoint)
             wanted = remaining.pop(key, None)
             if wanted is not None:
                 kept.append(wanted)
-                changed = changed or (wanted is not endpoint and not _same_beyond_key(wanted, endpoint))
+                changed = changed or (wanted is not endpoint and not same_beyond_key(wanted, endpoint))
         if changed or len(kept) != len(eps.endpoints):
             if kept:
                 plan.update.append(eps.replace(endpoints=tuple(kept), metadata=evolve(eps.metadata, labels=labels)))
@@ -551,7 +472,7 @@ class EndpointSliceController(QueueController):
 
     def __init__(self, cluster: "Cluster") -> None:
         super().__init__(cluster, "endpointslice-names")
-        self._triggers = _TriggerTimes()
+        self._triggers = TriggerTimes()
         self._memo = PodMemo()
         self._deleted_uids: dict[Key, set[str]] = {}
         self.resync()
@@ -611,7 +532,7 @@ class EndpointSliceController(QueueController):
 
     def _finalize(self, plan: _Plan, moment: datetime | None) -> bool:
         stamp = lambda eps: _sorted_slice(eps.replace(  # noqa: E731 - one-line helper
-            metadata=evolve(eps.metadata, annotations=_with_trigger_time(eps.metadata.annotations, moment))))
+            metadata=evolve(eps.metadata, annotations=with_trigger_time(eps.metadata.annotations, moment))))
         wrote = False
         for eps in plan.create:
             self.client.create(stamp(eps))
@@ -735,7 +656,7 @@ class EndpointsController(QueueController):
 
     def __init__(self, cluster: "Cluster") -> None:
         super().__init__(cluster, "endpoints-names")
-        self._triggers = _TriggerTimes()
+        self._triggers = TriggerTimes()
         self._memo = PodMemo()
         self.resync()
         self._queue.update(key_of(e) for e in cluster.registry.iter(Endpoints))
@@ -780,7 +701,7 @@ class EndpointsController(QueueController):
             api_version="v1", kind="Endpoints",
             metadata=ObjectMeta(name=service.metadata.name, namespace=service.metadata.namespace),
         )
-        annotations = _with_trigger_time(base.metadata.annotations, moment)
+        annotations = with_trigger_time(base.metadata.annotations, moment)
         if truncated:
             annotations[ANNOTATION_OVER_CAPACITY] = "truncated"
         else:
@@ -846,7 +767,7 @@ def _mirror_desired(endpoints: Endpoints) -> dict[tuple, tuple[tuple, dict[tuple
             found = _mirrored_endpoint(address, ready)
             if found is not None:
                 address_type, endpoint = found
-                desired[(address_type, _port_key(ports))][1][_endpoint_key(endpoint)] = endpoint
+                desired[(address_type, _port_key(ports))][1][endpoint_key(endpoint)] = endpoint
                 added += 1
     return desired
 
@@ -879,8 +800,8 @@ def _mirror_unchanged(eps: EndpointSlice, endpoints: Endpoints, members: dict[tu
     if len(eps.endpoints) != len(members) or (eps.metadata.labels, eps.metadata.annotations) != (labels, annotations):
         return False
     for endpoint in eps.endpoints:
-        wanted = members.get(_endpoint_key(endpoint))
-        if wanted is None or not _same_beyond_key(wanted, endpoint):
+        wanted = members.get(endpoint_key(endpoint))
+        if wanted is None or not same_beyond_key(wanted, endpoint):
             return False
     return True
 

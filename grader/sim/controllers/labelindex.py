@@ -15,39 +15,51 @@ indexes, fed by :meth:`grader.sim.registry.Registry.watch` like an informer's in
 the registry's contents and kept current by its watch. Around it, the plumbing the three
 controllers of :mod:`grader.sim.controllers.endpoints` share: :class:`QueueController` (watch →
 work queue → ``sync``), :class:`PodMemo` (what each pod contributed at the last sync, reused
-while the stored objects are the same) and :class:`ApiClient` (create with ``generateName``,
-update, delete, the way a controller's client does). The policy (what the endpoints *are*)
-lives in the endpoints module; this one only tracks change. Keys are ``(namespace, name)``.
+while the stored objects are the same), :func:`endpoint_key` / :func:`same_beyond_key` (when
+is an endpoint the same one, and did it change), :class:`TriggerTimes` (the
+``last-change-trigger-time`` annotation, from the logical clock) and :class:`ApiClient`
+(create with ``generateName``, update, delete, the way a controller's client does). The policy
+(what the endpoints *are*) lives in the endpoints module; this one only tracks change. Keys
+are ``(namespace, name)``.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 import weakref
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from grader.model.objects import EndpointSlice, Object, Pod, Service, evolve
+from grader.model.objects import Endpoint, EndpointSlice, Object, Pod, Service, evolve
+from grader.sim.clock import format_timestamp
 
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
     from grader.sim.registry import Registry
 
 __all__ = [
-    "LABEL_SERVICE_NAME",
+    "ANNOTATION_TRIGGER_TIME",
     "ApiClient",
     "ClusterIndex",
     "Key",
+    "LABEL_SERVICE_NAME",
     "LabelIndex",
     "PodMemo",
     "QueueController",
     "SelectorIndex",
     "SliceIndex",
+    "TriggerTimes",
     "cluster_index",
+    "endpoint_key",
     "key_of",
     "ready_condition",
+    "same_beyond_key",
+    "with_trigger_time",
 ]
 
 LABEL_SERVICE_NAME = "kubernetes.io/service-name"
+ANNOTATION_TRIGGER_TIME = "endpoints.kubernetes.io/last-change-trigger-time"
 
 Key = tuple[str, str]
 """``(namespace, name)`` of a namespaced object."""
@@ -354,6 +366,91 @@ class PodMemo:
     def forget(self, key: Key) -> None:
         """Drop a Service's memo (it was deleted, or gets no endpoints)."""
         self._memo.pop(key, None)
+
+
+# --------------------------------------------------------------------------- identity, trigger times
+
+
+def endpoint_key(ep: Endpoint) -> tuple:
+    """``hashEndpoint``: addresses, hostname and the target's namespace/name identify an endpoint."""
+    ref = ep.target_ref
+    return (tuple(sorted(ep.addresses)), ep.hostname or "", ref.namespace if ref else "", ref.name if ref else "")
+
+
+def same_beyond_key(a: Endpoint, b: Endpoint) -> bool:
+    """``EndpointsEqualBeyondHash``: node, zone, conditions and target (resourceVersion ignored)."""
+    ref_a = evolve(a.target_ref, resource_version="") if a.target_ref else None
+    ref_b = evolve(b.target_ref, resource_version="") if b.target_ref else None
+    return (a.node_name, a.zone, a.conditions, ref_a) == (b.node_name, b.zone, b.conditions, ref_b)
+
+
+def _parse_time(raw: Any) -> datetime | None:
+    if isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str) and raw:
+        return _parse_timestamp(raw)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_timestamp(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class TriggerTimes:
+    """``TriggerTimeTracker``: the time of the change that a write of a Service's endpoints reflects.
+
+    A Service seen for the first time reports its creation time; afterwards the earliest pod
+    ``Ready`` transition or Service creation newer than at the previous sync, or nothing.
+    Times are kept as written and parsed only when they differ from the previous sync's.
+    """
+
+    def __init__(self) -> None:
+        self._states: dict[Key, tuple[Any, dict[str, Any]]] = {}
+
+    def compute(self, key: Key, service: Service, pods: Iterable[Pod]) -> datetime | None:
+        state = self._states.get(key)
+        last_service, last_pods = state if state is not None else (None, {})
+        changed: list[datetime] = []
+        current: dict[str, Any] = {}
+        for pod in pods:
+            condition = ready_condition(pod)
+            raw = condition.last_transition_time if condition is not None else None
+            name = pod.metadata.name
+            previous = last_pods.get(name)
+            if raw is not None and raw == previous:
+                current[name] = raw
+                continue
+            moment = _parse_time(raw)
+            if moment is not None:
+                current[name] = raw
+                before = _parse_time(previous)
+                if before is None or moment > before:
+                    changed.append(moment)
+        created_raw = service.metadata.creation_timestamp
+        created, before = _parse_time(created_raw), _parse_time(last_service)
+        if created is not None and (before is None or created > before):
+            changed.append(created)
+        self._states[key] = (created_raw, current)
+        if state is None:
+            return created
+        return min(changed) if changed else None
+
+    def forget(self, key: Key) -> None:
+        self._states.pop(key, None)
+
+
+def with_trigger_time(annotations: dict[str, str], moment: datetime | None) -> dict[str, str]:
+    """``addTriggerTimeAnnotation``: set the annotation, or clear it when there is no time."""
+    result = dict(annotations)
+    if moment is not None:
+        result[ANNOTATION_TRIGGER_TIME] = format_timestamp(moment)
+    else:
+        result.pop(ANNOTATION_TRIGGER_TIME, None)
+    return result
 
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"

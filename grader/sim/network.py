@@ -84,7 +84,11 @@ class Network:
         self._rules: dict[str, RuleSet] = {}
         self._indexes: dict = {}
         self._scratch_recent: dict | None = None
-        self._slices: dict[tuple[str, str], list[EndpointSlice]] | None = None
+        self._rules_by_profile: dict[tuple, RuleSet] = {}
+        self._endpoints: dict[str, dict] | None = None
+        self._services: tuple[Service, ...] = ()
+        self._local_policy: tuple[Service, ...] = ()
+        self._pods_by_node: dict[str, list[Pod]] | None = None
         for pod in cluster.registry.iter(Pod):
             self._add_pod(pod)
         self._add_health_checks()
@@ -128,46 +132,82 @@ class Network:
         return host_label(host)
 
     def rules(self, host: str) -> RuleSet | None:
+        """A node's rule set. Nodes that would get identical rules share one build.
+
+        kube-proxy writes the same rules on every node except for Services with a Local
+        traffic policy (which endpoints are local) and the CNI portmap rules of the node's own
+        hostPort pods; nodes that agree on those get the same tables, built once.
+        """
         if not host.startswith("node:"):
             return None
         node = host[5:]
         found = self._rules.get(node)
         if found is None:
-            found = self._rules[node] = proxy_rules.build_node_rules(self.proxy_inputs(node))
+            profile = self._profile(node)
+            shared = self._rules_by_profile.get(profile)
+            if shared is None:
+                shared = self._rules_by_profile[profile] = proxy_rules.build_node_rules(self.proxy_inputs(node))
+            found = self._rules[node] = RuleSet(node, shared.nat, shared.filter)
         return found
 
-    def proxy_inputs(self, node: str) -> proxy_rules.ProxyInputs:
-        """What kube-proxy, portmap and kindnet on ``node`` see of the cluster."""
-        if self._slices is None:
-            self._slices = {}
+    def _service_endpoints(self) -> dict[str, dict]:
+        """Every Service's endpoints per port, read from the EndpointSlices once per snapshot."""
+        if self._endpoints is None:
+            slices: dict[tuple[str, str], list[EndpointSlice]] = {}
             for sl in self.cluster.registry.iter(EndpointSlice):
                 owner = sl.metadata.labels.get("kubernetes.io/service-name", "")
-                self._slices.setdefault((sl.metadata.namespace, owner), []).append(sl)
-        services = tuple(self.cluster.registry.list(Service, None))
-        endpoints = {
-            f"{svc.namespace}/{svc.name}": proxy_rules.endpoints_from_slices(
-                svc, self._slices.get((svc.namespace, svc.name), ()), node)
-            for svc in services
-        }
-        spec = self.nodes[node]
-        host_port_pods = tuple(
+                slices.setdefault((sl.metadata.namespace, owner), []).append(sl)
+            self._services = tuple(self.cluster.registry.list(Service, None))
+            self._endpoints = {
+                f"{svc.namespace}/{svc.name}": proxy_rules.endpoints_from_slices(
+                    svc, slices.get((svc.namespace, svc.name), ()))
+                for svc in self._services
+            }
+            self._local_policy = tuple(
+                svc for svc in self._services
+                if svc.spec.external_traffic_policy == "Local" or svc.spec.internal_traffic_policy == "Local"
+            )
+        return self._endpoints
+
+    def _host_port_pods(self, node: str) -> tuple[Pod, ...]:
+        return tuple(
             pod for pod in self.pods_on(node)
             if any(p.host_port for c in pod.spec.containers for p in c.ports)
         )
+
+    def _profile(self, node: str) -> tuple:
+        """What makes a node's rules differ from another node's (see :meth:`rules`)."""
+        endpoints = self._service_endpoints()
+        local = []
+        for svc in self._local_policy:
+            key = f"{svc.namespace}/{svc.name}"
+            mine = sorted(str(ep) for eps in endpoints.get(key, {}).values() for ep in eps if ep.node_name == node)
+            local.append((key, tuple(mine)))
+        host_ports = tuple(f"{p.namespace}/{p.name}" for p in self._host_port_pods(node))
+        return (host_ports, self.nodes[node].pod_cidr if host_ports else "", tuple(local))
+
+    def proxy_inputs(self, node: str) -> proxy_rules.ProxyInputs:
+        """What kube-proxy, portmap and kindnet on ``node`` see of the cluster."""
+        endpoints = self._service_endpoints()
+        spec = self.nodes[node]
         return proxy_rules.ProxyInputs(
             node_name=node,
             node_ips=(spec.ip,),
             all_node_ips=tuple(n.ip for n in self.nodes.values()),
             cluster_cidr=self.cluster.topology.pod_cidr,
             pod_cidr=spec.pod_cidr,
-            services=services,
+            services=self._services,
             endpoints=endpoints,
-            host_port_pods=host_port_pods,
+            host_port_pods=self._host_port_pods(node),
         )
 
     def pods_on(self, node: str) -> list[Pod]:
         """Running pods with their own network namespace on ``node``, in name order."""
-        return sorted((p for p in self.pods.values() if p.spec.node_name == node), key=lambda p: (p.namespace, p.name))
+        if self._pods_by_node is None:
+            self._pods_by_node = {}
+            for pod in sorted(self.pods.values(), key=lambda p: (p.namespace, p.name)):
+                self._pods_by_node.setdefault(pod.spec.node_name, []).append(pod)
+        return self._pods_by_node.get(node, [])
 
     def local_addresses(self, host: str) -> frozenset[str]:
         kind, _, name = host.partition(":")

@@ -21,6 +21,7 @@ ENV_VAR = "KPORTS_BACKEND"
 
 BACKENDS: dict[str, str] = {
     "sim": "grader.backends.sim:SimBackend",
+    "netns": "grader.backends.netns:NetnsBackend",
 }
 
 

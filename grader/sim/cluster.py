@@ -35,6 +35,7 @@ from grader.sim.controllers.endpoints import (
     EndpointSliceMirroringController,
 )
 from grader.sim.controllers.kubelet import Kubelet
+from grader.sim.controllers.loadbalancer import LoadBalancerController
 from grader.sim.controllers.scheduler import Scheduler
 from grader.sim.controllers.workloads import DeploymentController, ReplicaSetController
 from grader.sim.events import Event
@@ -52,7 +53,7 @@ Manifests = Any
 class Cluster:
     """The simulated API server and cluster state for one topology and seed."""
 
-    def __init__(self, topology: Topology | str = "kind", *, seed: int = 0) -> None:
+    def __init__(self, topology: Topology | str = "kind", *, seed: int = 0, load_balancer: bool = False) -> None:
         self.topology = Topology.named(topology) if isinstance(topology, str) else topology
         self.seed = seed
         self.clock = Clock()
@@ -70,7 +71,7 @@ class Cluster:
         self.control_plane = ControlPlane(self, [
             DeploymentController(self), ReplicaSetController(self), Scheduler(self), Kubelet(self),
             EndpointSliceController(self), EndpointsController(self), EndpointSliceMirroringController(self),
-        ])
+        ] + ([LoadBalancerController(self)] if load_balancer else []))
         bootstrap.install(self)
         self.reconcile()
 

@@ -8,6 +8,15 @@ kind's kindnet: pods reach everything through their node; nodes route each other
 the outside client reaches node IPs only. Unknown destinations leave by the default route and
 are lost (the client times out).
 
+LoadBalancer IPs exist only when the cluster runs the optional
+:class:`~grader.sim.controllers.loadbalancer.LoadBalancerController` (MetalLB in layer-2 mode):
+the node that announces an IP receives the outside client's packets for it (it answers ARP on
+the kind network), and kube-proxy's ``KUBE-SERVICES -d <LB IP>`` rules on that node take over
+(R-EX-2). The IP is on no interface, so a port kube-proxy does not program is lost, and an IP
+nobody announces (no ready endpoint) is unreachable from outside. Pods and nodes never need the
+announcement: their own node's kube-proxy rewrites the packet first. externalIPs are not
+routed at all (R-EX-1): only an address some node owns reaches that node from outside.
+
 It implements :class:`grader.sim.dataplane.Fabric`; :mod:`grader.sim.probe` drives it.
 """
 
@@ -22,9 +31,11 @@ from grader.model.objects import EndpointSlice, Pod, Service
 from grader.sim import apps as appcat
 from grader.sim import dataplane
 from grader.sim.clock import EPOCH
+from grader.sim.controllers.loadbalancer import LoadBalancerController
 from grader.sim.dataplane import Ending, Packet, Route, Walk, in_cidr
 from grader.sim.netfilter import RuleSet
 from grader.sim.proxy import rules as proxy_rules
+from grader.sim.proxy.kubeproxy import LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME, is_proxied
 
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
@@ -89,6 +100,9 @@ class Network:
         self._services: tuple[Service, ...] = ()
         self._local_policy: tuple[Service, ...] = ()
         self._pods_by_node: dict[str, list[Pod]] | None = None
+        self._source_ranges: tuple[tuple[str, ...], ...] = ()
+        self._ignored_cluster_ips: dict[str, Service] | None = None
+        self.load_balancer = _load_balancer(cluster)
         for pod in cluster.registry.iter(Pod):
             self._add_pod(pod)
         self._add_health_checks()
@@ -117,7 +131,7 @@ class Network:
         """kube-proxy serves ``/healthz`` on each LoadBalancer+Local Service's healthCheckNodePort (R-TP-3)."""
         for svc in self.cluster.registry.iter(Service):
             port = svc.spec.health_check_node_port
-            if not port:
+            if not port or not is_proxied(svc):
                 continue
             for node in self.nodes:
                 listener = appcat.Listener("TCP", port, "0.0.0.0", "kube-proxy")
@@ -136,7 +150,9 @@ class Network:
 
         kube-proxy writes the same rules on every node except for Services with a Local
         traffic policy (which endpoints are local) and the CNI portmap rules of the node's own
-        hostPort pods; nodes that agree on those get the same tables, built once.
+        hostPort pods, and ``loadBalancerSourceRanges`` that contain the node's own IP (kube-proxy
+        then also admits the LB IPs as sources); nodes that agree on those get the same tables,
+        built once.
         """
         if not host.startswith("node:"):
             return None
@@ -167,6 +183,10 @@ class Network:
                 svc for svc in self._services
                 if svc.spec.external_traffic_policy == "Local" or svc.spec.internal_traffic_policy == "Local"
             )
+            self._source_ranges = tuple(
+                tuple(svc.spec.load_balancer_source_ranges) for svc in self._services
+                if svc.spec.load_balancer_source_ranges and svc.status.load_balancer.ingress
+            )
         return self._endpoints
 
     def _host_port_pods(self, node: str) -> tuple[Pod, ...]:
@@ -184,7 +204,9 @@ class Network:
             mine = sorted(str(ep) for eps in endpoints.get(key, {}).values() for ep in eps if ep.node_name == node)
             local.append((key, tuple(mine)))
         host_ports = tuple(f"{p.namespace}/{p.name}" for p in self._host_port_pods(node))
-        return (host_ports, self.nodes[node].pod_cidr if host_ports else "", tuple(local))
+        ip = self.nodes[node].ip
+        ranges = tuple(any(_contains(cidr, ip) for cidr in cidrs) for cidrs in self._source_ranges)
+        return (host_ports, self.nodes[node].pod_cidr if host_ports else "", tuple(local), ranges)
 
     def proxy_inputs(self, node: str) -> proxy_rules.ProxyInputs:
         """What kube-proxy, portmap and kindnet on ``node`` see of the cluster."""
@@ -232,6 +254,8 @@ class Network:
         node = self.node_by_ip.get(pkt.dst)
         if node is not None:
             return Route("forward", f"node:{node}")
+        if self.lb_service(pkt.dst):
+            return self._route_to_lb(pkt)
         where = "a ClusterIP" if in_cidr(pkt.dst, self.cluster.topology.service_cidr) else (
             "a pod IP" if in_cidr(pkt.dst, self.cluster.topology.pod_cidr) else "an address outside the kind network")
         return Route("blackhole", reason=(
@@ -253,15 +277,58 @@ class Network:
             return Route("forward", f"node:{other}")
         if pkt.dst == self.cluster.topology.outside_ip:
             return Route("forward", OUTSIDE)
+        if self.lb_service(pkt.dst) and self.lb_node(pkt.dst) != node:
+            return self._route_to_lb(pkt)
         return Route("blackhole", reason=self._no_route(node, pkt))
 
+    def lb_service(self, ip: str) -> str:
+        """``namespace/name`` of the Service whose LoadBalancer IP ``ip`` is ("" if none)."""
+        holder = self.load_balancer.holder(ip) if self.load_balancer is not None else None
+        return f"{holder[0]}/{holder[1]}" if holder else ""
+
+    def lb_node(self, ip: str) -> str:
+        """The node that answers ARP for LoadBalancer IP ``ip`` (MetalLB layer 2), "" if none."""
+        return self.load_balancer.announcer(ip) if self.load_balancer is not None else ""
+
+    def _route_to_lb(self, pkt: Packet) -> Route:
+        """A LoadBalancer IP on the kind network: the node MetalLB's speaker announces it from."""
+        service, node = self.lb_service(pkt.dst), self.lb_node(pkt.dst)
+        if node:
+            return Route("forward", f"node:{node}", (
+                f"{pkt.dst} is the LoadBalancer IP of Service {service}; MetalLB (layer 2) announces it "
+                f"from {node}, which answers ARP for it, so the packet goes to {node} (R-EX-2)"))
+        return Route("blackhole", reason=(
+            f"{pkt.dst} is the LoadBalancer IP of Service {service}, but no node announces it: MetalLB "
+            "announces an address only while the Service has a ready endpoint (with externalTrafficPolicy "
+            "Local: a ready endpoint on the announcing node), so nothing answers ARP and the packet is lost "
+            "(R-EX-2)"))
+
     def _no_route(self, node: str, pkt: Packet) -> str:
+        ignored = self._ignored_services().get(pkt.dst)
+        if ignored is not None:
+            return (f"{pkt.dst} is the ClusterIP of Service {ignored.namespace}/{ignored.name}, but kube-proxy "
+                    f"ignores that Service ({_ignored_reason(ignored)}), so no rule matched and the packet left "
+                    "by the default route and was lost (R-KP-13)")
+        service = self.lb_service(pkt.dst)
+        if service:
+            return (f"{pkt.dst} is the LoadBalancer IP of Service {service}, but kube-proxy programs it only for "
+                    f"the Service's ports, not {pkt.dport}/{pkt.protocol}, and MetalLB puts the IP on no interface: "
+                    "the packet left by the default route and was lost (R-EX-2)")
         if in_cidr(pkt.dst, self.cluster.topology.service_cidr):
             return (f"no rule matched {pkt.dst}:{pkt.dport}/{pkt.protocol}: a ClusterIP answers only on its Service "
                     f"ports, so the packet left by the default route and was lost (R-KP-10)")
         if in_cidr(pkt.dst, self.nodes[node].pod_cidr):
             return f"no pod on {node} has the address {pkt.dst}: the packet is lost"
         return f"{node} has no route to {pkt.dst}: the packet left by the default route and was lost"
+
+    def _ignored_services(self) -> dict[str, Service]:
+        """ClusterIPs of Services that kube-proxy does not program (R-KP-13), built on first use."""
+        if self._ignored_cluster_ips is None:
+            self._ignored_cluster_ips = {
+                svc.spec.cluster_ip: svc for svc in self.cluster.registry.iter(Service)
+                if svc.spec.cluster_ip not in ("", "None") and not is_proxied(svc)
+            }
+        return self._ignored_cluster_ips
 
     def interface_address(self, host: str, next_host: str) -> str:
         node = host.partition(":")[2]
@@ -273,8 +340,14 @@ class Network:
         return self.cluster.random("ports").randrange(32768, 61000)
 
     def recent(self, host: str) -> dict[str, dict[str, float]]:
-        tables = self._scratch_recent if self._scratch_recent is not None else self.cluster.recent_tables
-        return tables.setdefault(host, {})
+        """The host's ``-m recent`` tables; while exploring, a throw-away copy of the saved state.
+
+        Every path :meth:`explore` enumerates starts from the affinity state the cluster has now:
+        a path's ``--set`` must not pin the paths explored after it (R-SA-1).
+        """
+        if self._scratch_recent is not None:
+            return {name: dict(table) for name, table in self._scratch_recent.get(host, {}).items()}
+        return self.cluster.recent_tables.setdefault(host, {})
 
     def now(self) -> float:
         return (self.cluster.clock.now - EPOCH) / timedelta(seconds=1)
@@ -349,9 +422,8 @@ class Network:
         return dataplane.walk(self, start, packet, draw, self._indexes)
 
     def explore(self, start: str, packet: Packet) -> list[Walk]:
-        import copy
-
-        self._scratch_recent = copy.deepcopy(self.cluster.recent_tables)
+        """Every path the connection could take; session-affinity state is read, never written."""
+        self._scratch_recent = self.cluster.recent_tables
         try:
             return dataplane.explore(self, start, packet, self._indexes)
         finally:
@@ -373,15 +445,44 @@ class Network:
         return appcat.answer(sock.app, sock.listener, request), f"{pod.namespace}/{pod.name}", sock.app.container
 
     def _health_reply(self, host: str, svc: Service) -> appcat.Reply:
+        """kube-proxy's health server (``pkg/proxy/healthcheck/service_health.go``, R-TP-3).
+
+        ``localEndpoints`` counts the distinct IPs of this node's *ready* endpoints of the
+        Service (``LocalReadyEndpoints``: terminating ones do not count); 200 when there is at
+        least one, 503 otherwise. The body is the handler's dedented JSON, tabs and all.
+        """
         node = host[5:]
-        local = 0
-        for sl in self.cluster.registry.list(EndpointSlice, svc.namespace):
-            if sl.metadata.labels.get("kubernetes.io/service-name") != svc.name:
-                continue
-            local += sum(1 for ep in sl.endpoints if ep.node_name == node and ep.conditions.ready is not False)
-        body = json.dumps({"service": {"namespace": svc.namespace, "name": svc.name},
-                           "localEndpoints": local, "serviceProxyHealthy": True})
+        by_port = self._service_endpoints().get(f"{svc.namespace}/{svc.name}", {})
+        local = len({ep.ip for eps in by_port.values() for ep in eps if ep.node_name == node and ep.ready})
+        body = (f'{{\n\t"service": {{\n\t\t"namespace": {json.dumps(svc.namespace)},\n'
+                f'\t\t"name": {json.dumps(svc.name)}\n\t}},\n\t"localEndpoints": {local},\n'
+                '\t"serviceProxyHealthy": true\n}')
         return appcat.Reply(0, body, "", 200 if local else 503)
+
+
+def _load_balancer(cluster: "Cluster") -> LoadBalancerController | None:
+    """The cluster's optional LoadBalancer controller (``Cluster(load_balancer=True)``)."""
+    for controller in cluster.control_plane.controllers:
+        if isinstance(controller, LoadBalancerController):
+            return controller
+    return None
+
+
+def _ignored_reason(svc: Service) -> str:
+    labels = svc.metadata.labels
+    if LABEL_SERVICE_PROXY_NAME in labels:
+        return (f"it is labelled {LABEL_SERVICE_PROXY_NAME}={labels[LABEL_SERVICE_PROXY_NAME]}, "
+                "so it belongs to another proxy")
+    if LABEL_HEADLESS in labels:
+        return f"it is labelled {LABEL_HEADLESS}"
+    return "it has no IPv4 ClusterIP"
+
+
+def _contains(cidr: str, ip: str) -> bool:
+    try:
+        return in_cidr(ip, cidr.strip())
+    except ValueError:
+        return False
 
 
 def _gateway(pod_cidr: str) -> str:

@@ -126,6 +126,7 @@ class ProbeResult:
     ending: Ending | None = None
     resolution: str = ""
     probability: float = 1.0
+    http_status: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -196,7 +197,7 @@ def _result(network: "Network", source: Source, target: Target, walk: Walk, time
     pkt = walk.ending.packet
     return ProbeResult(
         source, target.url, REACHED, reply.exit_code, reply.body, reply.error, answered_by, container,
-        pkt.src, pkt.sport, walk.hops, walk.ending, how, walk.probability,
+        pkt.src, pkt.sport, walk.hops, walk.ending, how, walk.probability, reply.status,
     )
 
 

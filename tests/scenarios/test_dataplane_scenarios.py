@@ -65,7 +65,8 @@ ROWS = [
     Row("S01", S01, "pod/client-w1", "myapp:80", REACHED, r"default/myapp-.*", cites=("R-KP-3",)),
     Row("S01", S01, "pod/client-w1", "myapp.default.svc.cluster.local", REACHED, r"default/myapp-.*"),
     Row("S01", S01, "pod/client-w1", "myapp:30008", TIMEOUT, cites=("R-KP-10",)),
-    Row("S01", S01, "pod/client-w1", "myapp:8080", TIMEOUT, cites=("R-KP-10",)),  # S45
+    # S45: iptables mode drops a ClusterIP's other ports (nftables and IPVS would refuse them, R-KP-12)
+    Row("S01", S01, "pod/client-w1", "myapp:8080", TIMEOUT, cites=("R-KP-10", "R-KP-12")),
     Row("S01", S01, "outside", "10.96.0.1:443", TIMEOUT, cites=("R-KP-3",)),  # S46: ClusterIPs from outside
     Row("S01", S01, "node/kind-worker", "127.0.0.1:30008", REACHED, r"default/myapp-.*", cites=("R-KP-4",)),
     # S13: targetPort defaults to port
@@ -81,7 +82,8 @@ ROWS = [
     Row("S21", S21, "pod/client-w1", "liar", REFUSED, cites=("R-CP-1", "R-SD-2")),
     # S23: externalTrafficPolicy Local
     Row("S23", S23, "outside", f"{W1}:30080/clientip", REACHED, r"default/echo-.*", HOST, cites=("R-TP-2",)),
-    Row("S23", S23, "outside", f"{W2}:30080", TIMEOUT, cites=("R-TP-2",)),
+    # (old kube-proxy's KUBE-XLB chain gave the same timeout, R-HIST-3)
+    Row("S23", S23, "outside", f"{W2}:30080", TIMEOUT, cites=("R-TP-2", "R-HIST-3")),
     Row("S23", S23, "outside", f"{CP}:30080", TIMEOUT, cites=("R-TP-2",)),
     # S25: Local policy seen from pods
     Row("S25", S23, "pod/client-w2", f"{W2}:30080", REACHED, r"default/echo-.*", cites=("R-TP-2",)),
@@ -89,7 +91,8 @@ ROWS = [
     Row("S25", S23, "pod/client-w1", f"{W2}:30080", TIMEOUT, cites=("R-TP-2",)),
     Row("S25", S23, "pod/client-w2", "echo:80", REACHED, r"default/echo-.*", cites=("R-TP-1",)),
     # S30: hostPort only on the pod's node
-    Row("S30", S30, "outside", f"{W1}:8080", REACHED, r"default/hp", HOST, cites=("R-HP-3",)),
+    # kind's CNI chain has portmap, so hostPort works at all (R-HP-5)
+    Row("S30", S30, "outside", f"{W1}:8080", REACHED, r"default/hp", HOST, cites=("R-HP-3", "R-HP-5")),
     Row("S30", S30, "outside", f"{W2}:8080", REFUSED, cites=("R-HP-3",)),
     Row("S30", S30, "pod/client-w2", f"{W1}:8080", REACHED, r"default/hp", cites=("R-HP-3",)),
     Row("S30", S30, "outside", f"{W1}:80", REFUSED, cites=("R-HP-3",)),

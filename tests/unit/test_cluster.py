@@ -369,3 +369,43 @@ def test_custom_topology_from_a_file(tmp_path):
     topo = Topology.from_file(path)
     assert [(n.name, n.ip, n.pod_cidr) for n in topo.nodes] == [("node1", "192.168.1.2", "10.244.0.0/24")]
     assert Cluster(topo).topology.outside_ip == "192.168.1.10"
+
+
+def test_r_api_5_warnings_come_only_with_an_accepted_object(cluster):
+    """The duplicate-port warning is printed for an accepted pod, never for a rejected one."""
+    pod = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: twonginx}
+        spec:
+          containers:
+          - {name: a, image: nginx, ports: [{containerPort: 80}]}
+          - {name: b, image: nginx, ports: [{containerPort: 80}]%s}
+    """
+    accepted = _apply(cluster, pod % "")
+    assert accepted.ok and accepted.stderr.startswith("Warning: spec.containers[1].ports[0]: duplicate port definition")
+    rejected = _apply(cluster, (pod % ", {containerPort: 0}").replace("twonginx", "broken"))
+    assert rejected.exit_code == 1 and "Warning:" not in rejected.stderr
+
+
+def test_r_kp_14_the_simulator_has_no_propagation_delay(cluster):
+    """Rules follow every apply at once (a real cluster needs kube-proxy's next sync: graders poll there)."""
+    from grader.sim.probe import curl
+
+    assert _apply(cluster, NODEPORT_SVC % ("web", 80, 30008)).ok
+    assert curl(cluster, "outside", "172.18.0.3:30008").outcome == "REFUSED"  # no endpoints yet
+    assert _apply(cluster, """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web, labels: {app: myapp}}
+        spec: {containers: [{name: web, image: "nginx:1.27"}]}
+    """).ok
+    assert curl(cluster, "outside", "172.18.0.3:30008").outcome == "REACHED"
+
+
+def test_r_w_3_reading_v1_endpoints_prints_the_deprecation_warning(cluster):
+    from grader.sim import views
+
+    out = views.kubectl_get(cluster, "endpoints")
+    assert out.stderr == "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+    assert views.kubectl_get(cluster, "endpointslices").stderr == ""

@@ -470,3 +470,8 @@ def test_host_port_pods_take_a_free_node_each_without_scanning_every_node():
     assert len({p.spec.node_name for p in pods if p.spec.node_name}) == 50
     [pending] = [p for p in pods if not p.spec.node_name]
     assert unschedulable_message(cluster, pending.name).startswith(f"0/50 nodes are available: 50 {ERR_NODE_PORTS}.")
+
+
+def test_r_sch_3_the_node_ports_failure_reason_is_the_scheduler_constant():
+    """R-SCH-3: the NodePorts filter's reason string, as it appears in FailedScheduling messages."""
+    assert ERR_NODE_PORTS == "node(s) didn't have free ports for the requested pod ports"

@@ -44,7 +44,7 @@ def test_r_w_2_headless_service_with_default_affinity_draws_no_warning():
 
 
 def test_r_w_2_headless_ignores_external_ips_affinity_and_load_balancer_ip():
-    """R-W-2: three headless warnings, in the API server's order."""
+    """R-W-2: three headless warnings, in the API server's order (affinity on headless is ignored: R-SA-3)."""
     spec = (
         '{clusterIP: None, externalIPs: ["172.18.0.100"], sessionAffinity: ClientIP, '
         "loadBalancerIP: 172.18.0.200, selector: {app: x}, ports: [{port: 80}]}"

@@ -392,10 +392,15 @@ class _Journey:
         return pkt2.with_(mark=0)
 
     def route(self, host: str, pkt: Packet) -> Route:
+        """Ask the host's routing table; a blackhole is only reported if the packet dies there."""
         route = self.fabric.route(host, pkt)
-        if route.reason:
+        if route.reason and route.kind != "blackhole":
             self.hops.append(Hop(host, route.reason))
         return route
+
+    def lost(self, host: str, pkt: Packet, route: Route) -> Ending:
+        self.hops.append(Hop(host, route.reason))
+        return self.stop("dropped", host, pkt, route.reason)
 
     def deliver(self, host: str, pkt: Packet) -> Ending:
         ending = self.fabric.accept(host, pkt)
@@ -409,7 +414,7 @@ class _Journey:
             if route.kind == "local" or not originated:
                 return self.deliver(host, pkt), "", pkt
             if route.kind == "blackhole":
-                return self.stop("dropped", host, pkt, route.reason), "", pkt
+                return self.lost(host, pkt, route), "", pkt
             return None, route.next_host, pkt
         pkt = self.nat(host, "OUTPUT" if originated else "PREROUTING", pkt)
         route = self.route(host, pkt)
@@ -421,7 +426,7 @@ class _Journey:
         if ending:
             return ending, "", pkt
         if route.kind == "blackhole":
-            return self.stop("dropped", host, pkt, route.reason), "", pkt
+            return self.lost(host, pkt, route), "", pkt
         return None, route.next_host, self.postrouting(host, route.next_host, pkt)
 
 

@@ -9,7 +9,7 @@
 >>> print(report.text())                                  # doctest: +SKIP
 
 Modules: :mod:`.expectations` (builders and the expectation dataclasses), :mod:`.state`
-(apply results and pod states), :mod:`.context` (backend + apply results), :mod:`.runner`,
+(apply results and pod states), :mod:`.predict` (prediction matrices), :mod:`.context` (backend + apply results), :mod:`.runner`,
 :mod:`.results` (CheckResult, Report, rendering), :mod:`.loader` (YAML), :mod:`.explain` /
 :mod:`.diagnose` / :mod:`.lookup` (feedback), :mod:`.messages` (every learner-facing text).
 """

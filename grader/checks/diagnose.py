@@ -257,6 +257,10 @@ def _refused_by_pod(cluster: Any, probe: ProbeResult) -> Diagnosis | None:
     hit = _target_hit(cluster, probe)
     if hit is not None and hit.port is not None:
         return _wrong_target_port(cluster, hit, pod, words, best)
+    if any("DNAT" in h.step and "R-HP-2" in h.cites for h in probe.hops):
+        why = msg.why_host_port_target(parse_url(probe.url).port, pkt.dport, name, words)
+        hint = msg.fix_container_port(best) if best is not None else ""
+        return Diagnosis(why, hint, "R-HP-2", lookup.pod_wide(cluster, pod))
     hint = msg.fix_use_port(best) if best is not None else ""
     return Diagnosis(msg.why_nothing_listens(pkt.dport, name, words), hint, "R-CP-1")
 

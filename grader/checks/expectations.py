@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ from grader.checks.context import Context, kind_name
 from grader.checks.diagnose import why_not_endpoint
 from grader.checks.explain import explain, explain_client_ip, happened
 from grader.checks.results import CheckResult, Status
+from grader.checks.predict import Prediction, Predictions, prediction_cells
 from grader.checks.state import Accepted, Pending, Rejected, Running
 from grader.errors import UsageError
 from grader.model.kinds import resource_for
@@ -270,93 +270,6 @@ def _not_endpoint(ctx: Context, probes: list[ProbeResult], pod: Any) -> Any:
         return None
 
 
-# ---------------------------------------------------------------------- predictions
-
-
-_SYNONYMS = {"REACH": REACHED, "REACHED": REACHED, "REFUSED": REFUSED, "TIMEOUT": TIMEOUT, "DNS": DNS}
-
-
-def _outcome(value: Any) -> str | None:
-    return _SYNONYMS.get(value.strip().upper()) if isinstance(value, str) else None
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction(Expectation):
-    """One cell of a learner's prediction matrix: what curl from ``source`` to ``url`` will do."""
-
-    source: str
-    url: str
-    predicted: Any
-    namespace: str = "default"
-    points: float = 1.0
-    problem: str = ""  # a cell that cannot be read
-
-    def describe(self, hidden: bool = False) -> str:
-        return msg.describe_prediction(self.source, self.url, str(self.predicted))
-
-    def _check(self, ctx: Context) -> CheckResult:
-        if self.problem:
-            return self._failed(self.problem)
-        probe = ctx.backend.curl(self.source, self.url, namespace=self.namespace)
-        why = explain(probe, ctx.backend)
-        outcome = _outcome(self.predicted)
-        if outcome is None:
-            return self._failed(f"{msg.bad_prediction(self.predicted)}; {why.message}", trace=probe.trace())
-        if outcome == probe.outcome:
-            return self._passed(why.message, trace=probe.trace())
-        return self._failed(msg.predicted(outcome, why.message), hint=why.hint, rule=why.rule,
-                            evidence=why.evidence, trace=probe.trace())
-
-
-@dataclass(frozen=True, slots=True)
-class Predictions(Expectation):
-    """A prediction matrix: one result per cell, the points shared between the cells."""
-
-    cells: tuple[Prediction, ...]
-    problem: str = ""
-    points: float = 1.0
-
-    def describe(self, hidden: bool = False) -> str:
-        return msg.describe_predictions(len(self.cells))
-
-    def _parts(self, ctx: Context) -> list[tuple[Expectation, CheckResult]]:
-        if self.problem or not self.cells:
-            return [(self, self._failed(self.problem or msg.BAD_MATRIX))]
-        return [(cell, cell.check_safely(ctx)) for cell in self.cells]
-
-
-def _cells(matrix: Any, namespace: str, points: float) -> tuple[tuple[Prediction, ...], str]:
-    if not isinstance(matrix, Mapping) or not matrix:
-        return (), msg.BAD_MATRIX
-    flat: list[tuple[Any, Any, Any]] = []
-    for key, value in matrix.items():
-        if isinstance(value, Mapping) and isinstance(key, str):
-            flat.extend((key, url, v) for url, v in value.items())
-        elif isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, str) for k in key):
-            flat.append((key[0], key[1], value))
-        else:
-            flat.append((repr(key), "", value))
-    share = points / len(flat)
-    cells = []
-    for source, url, value in flat:
-        cells.append(Prediction(source, url, value, namespace, share, _cell_problem(source, url)))
-    return tuple(cells), ""
-
-
-def _cell_problem(source: str, url: str) -> str:
-    """Why a cell's key cannot be probed ("" when it can)."""
-    if not url:
-        return msg.bad_prediction_key(source)
-    if any(c.isspace() for c in url):
-        return msg.malformed_url(url)
-    try:
-        parse_source(source)
-        parse_url(url)
-    except UsageError as exc:
-        return str(exc)
-    return ""
-
-
 # ---------------------------------------------------------------------- builders
 
 
@@ -479,5 +392,5 @@ def running(pod: str, node: str | None = None, *, namespace: str = "default", po
 def predictions(matrix: Any, *, namespace: str = "default", points: float = 1) -> Predictions:
     """A learner's matrix ``{(source, url): outcome}`` (or ``{source: {url: outcome}}``), one result per cell."""
     _points(points)
-    cells, problem = _cells(matrix, namespace, float(points))
+    cells, problem = prediction_cells(matrix, namespace, float(points))
     return Predictions(cells, problem, float(points))

@@ -304,6 +304,14 @@ def why_nothing_listens(port: int, pod: str, ports: list[str]) -> str:
     return f"nothing listens on port {port} in pod {pod}: {listens_on(ports)}"
 
 
+def why_host_port_target(host_port: int, port: int, pod: str, ports: list[str]) -> str:
+    return f"hostPort {host_port} forwards to containerPort {port} of pod {pod}, but {listens_on(ports)}"
+
+
+def fix_container_port(number: int) -> str:
+    return f"set containerPort: {number} (the hostPort forwards to the containerPort)"
+
+
 def fix_use_port(number: int) -> str:
     return f"use port {number}, where the app listens"
 

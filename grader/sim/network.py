@@ -358,7 +358,18 @@ class Network:
                 if sock.app is not None and not sock.app.known:
                     return Ending("unknown", host, pkt, sock.app.explanation, sock)
                 return Ending("delivered", host, pkt, f"{host_label(host)} accepts {pkt.dst}:{pkt.dport}/{pkt.protocol}", sock)
+        unknown = self._unknown_app(host)
+        if unknown is not None:
+            return Ending("unknown", host, pkt, unknown.explanation, Socket(appcat.Listener(pkt.protocol, pkt.dport, pkt.dst, unknown.container), self.pods.get(host), unknown))
         return Ending("refused", host, pkt, *self._nobody_listens(host, pkt))
+
+    def _unknown_app(self, host: str) -> appcat.ContainerApp | None:
+        """A running container whose app the simulator cannot know: it might listen anywhere."""
+        pod = self.pods.get(host)
+        if pod is None:
+            return None
+        running = _running(pod)
+        return next((a for a in appcat.pod_apps(pod) if not a.known and a.container in running), None)
 
     def _nobody_listens(self, host: str, pkt: Packet) -> tuple[str, Any, str, tuple[str, ...]]:
         label = host_label(host)

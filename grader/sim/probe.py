@@ -89,6 +89,8 @@ def parse_source(text: str, namespace: str = "default", container: str = "") -> 
 
 def parse_url(url: str) -> Target:
     """``http://host[:port][/path]`` (scheme optional) or ``udp://host:port[/payload]``."""
+    if any(ch.isspace() for ch in url):
+        raise UsageError("curl: (3) URL rejected: Malformed input to a URL function")
     text = url if "://" in url else f"http://{url}"
     try:
         parts = urlsplit(text)

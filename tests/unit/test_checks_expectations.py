@@ -374,6 +374,8 @@ def test_predictions_accept_a_nested_matrix_and_lowercase_outcomes():
     ("REACHED", msg.BAD_MATRIX),
     ({}, msg.BAD_MATRIX),
     ({42: "REACHED"}, "cannot read the prediction '42': a key must be (source, url)"),
+    ({("outside", 30008): "REACHED"}, "cannot read the prediction \"('outside', 30008)\": a key must be (source, url)"),
+    ({"outside": {30008: "REACHED"}}, "cannot read the prediction \"('outside', 30008)\": a key must be (source, url)"),
     ({("outside", "web 80"): "DNS"}, "curl: (3) URL rejected: Malformed input to a URL function ('web 80')"),
     ({("moon", "web"): "DNS"}, "unknown probe source 'moon': use outside, node/NAME or pod/NAME"),
 ])
@@ -474,3 +476,12 @@ def test_expectations_are_frozen_and_comparable():
     with pytest.raises(AttributeError):
         reaches("outside", "web:80").url = "other"  # type: ignore[misc]
     assert str(times_out("outside", "kind-worker2:30080")) == "from outside, kind-worker2:30080 times out"
+
+
+def test_balances_names_a_selected_pod_the_service_does_not_select_r_ep_1():
+    result = verdict(balances("pod/client-w1", "shop", "v1|client-w1"), context(S14))
+    assert result.status is Status.FAILED
+    assert result.message == ("curl from pod/client-w1 to shop is answered by default/v1 (50%) and default/v2 (50%), "
+                              "never by default/client-w1; client-w1 is not an endpoint: the selector app=shop of the "
+                              "Service shop does not match its labels")
+    assert result.rule == "R-EP-1"

@@ -309,8 +309,8 @@ metadata: {name: mystery}
 spec: {selector: {app: mystery}, ports: [{port: 80, targetPort: 8080}]}
 """)
     got = why(sim, "pod/client-w1", "mystery")
-    assert got.message == ("curl from pod/client-w1 to mystery was refused: the simulator cannot tell what the "
-                           "app in pod mystery (image example.com/mystery:1) listens on")
+    assert got.message == ("curl from pod/client-w1 to mystery reached an app the simulator cannot model: the "
+                           "simulator cannot tell what the app in pod mystery (image example.com/mystery:1) listens on")
     assert got.hint == 'declare what the app listens on with the pod annotation listen.kports.dev/app: "8080/TCP"'
 
 
@@ -473,3 +473,12 @@ def test_explain_never_raises_on_a_cluster_it_cannot_read(source, url):
         cluster = object()  # has no registry: every diagnosis fails
 
     assert explain(probe, Broken()).message.startswith(happened(probe))
+
+
+def test_r_hp_2_host_port_forwards_to_a_container_port_nothing_listens_on():
+    """nginx listens on 80; hostPort 8080 -> containerPort 8080 reaches the pod on a closed port."""
+    sim = backend(S30.replace("containerPort: 80, hostPort: 8080", "containerPort: 8080, hostPort: 8080"))
+    got = why(sim, "outside", "kind-worker:8080")
+    assert got.message == ("curl from outside to kind-worker:8080 was refused: hostPort 8080 forwards to containerPort "
+                           "8080 of pod hp, but its containers listen on 80/TCP (R-HP-2)")
+    assert got.hint == "set containerPort: 80 (the hostPort forwards to the containerPort)"

@@ -22,8 +22,18 @@ it saw); 7 ``REFUSED``; 28 ``TIMEOUT``; names are resolved as :mod:`grader.sim.d
 them (there is no DNS server in the namespaces) and handed to curl with ``--resolve``, so a
 name that does not resolve is ``DNS`` (exit 6) without running curl. ``udp://`` probes send one
 datagram from a socket created in the source namespace: a reply or a datagram logged by a
-listener is ``REACHED``, an ICMP port unreachable ``REFUSED``, silence ``TIMEOUT``. Real probes
-carry no hop-by-hop trace (``hops`` is empty, ``ending`` None).
+listener is ``REACHED``, an ICMP port unreachable ``REFUSED``, silence ``TIMEOUT``. A connection
+taken by the catch-all socket of a pod whose app the simulator cannot know is ``UNKNOWN`` with
+the simulator's explanation (exit -1, ``kports: …``). Real probes carry no hop-by-hop trace
+(``hops`` is empty, ``ending`` None); the simulator behind the backend can still explain them.
+
+Observed, not enumerated: :meth:`NetnsBackend.curl_every` repeats the probe ``repeats`` times
+(32; all TCP repeats of all probes of a source run in one parallel curl) and reports each
+distinct observation once with its frequency. Consequences a caller should know: with
+``sessionAffinity: ClientIP`` the repeats stick to the first pod chosen (the kernel's ``recent``
+table), where the simulator lists every pod the *first* connection could reach; UDP repeats run
+one at a time and stop at the first silence. Timeouts cost ``connect_timeout`` (default 1 s,
+``curl --connect-timeout``) once per batch.
 
 Preflight (:meth:`NetnsBackend.available`) says exactly what is missing: Linux, root or
 unprivileged user namespaces, ``ip``/``iptables-restore``/``iptables-save``/``curl``/``unshare``
@@ -54,6 +64,7 @@ from grader.backends.sim import SimBackend
 from grader.errors import BackendUnavailable, GraderError, UsageError
 from grader.model.objects import Object
 from grader.sim import dns
+from grader.sim.cluster import Cluster
 from grader.sim.probe import DNS, REACHED, REFUSED, TIMEOUT, UNKNOWN, ProbeResult, Source, Target, parse_source, parse_url
 from grader.sim.results import ApplyResult, CommandOutput
 from grader.sim.topology import Topology
@@ -103,6 +114,14 @@ def static_reason() -> str | None:
     return None
 
 
+def _host_kp_links() -> list[str]:
+    """Interfaces named ``kp…`` in the caller's own network namespace (read only; there should be none)."""
+    env = {"PATH": _tool_path(), "LC_ALL": "C"}
+    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, env=env, timeout=30)
+    names = [line.split(":")[1].strip().split("@")[0] for line in links.stdout.splitlines() if ":" in line]
+    return [name for name in names if name.startswith(PREFIX)]
+
+
 def root_snapshot() -> dict[str, Any]:
     """Read-only view of the host's own namespace: its iptables rules and any ``kp`` interface.
 
@@ -111,10 +130,8 @@ def root_snapshot() -> dict[str, Any]:
     """
     env = {"PATH": _tool_path(), "LC_ALL": "C"}
     saved = subprocess.run(["iptables-save"], capture_output=True, text=True, env=env, timeout=30)
-    links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, env=env, timeout=30)
-    names = [line.split(":")[1].strip().split("@")[0] for line in links.stdout.splitlines() if ":" in line]
     rules = "\n".join(line for line in saved.stdout.splitlines() if not line.startswith("#"))
-    return {"iptables": rules, "iptables_rc": saved.returncode, "kp_links": [n for n in names if n.startswith(PREFIX)]}
+    return {"iptables": rules, "iptables_rc": saved.returncode, "kp_links": _host_kp_links()}
 
 
 def _processes_in(inodes: set[int]) -> list[int]:
@@ -154,7 +171,11 @@ class _Agent:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                      env=env, close_fds=True)
         self.pid = self.proc.pid
-        self.hello = self._reply(timeout)
+        try:
+            self.hello = self._reply(min(timeout, 30.0))
+        except BaseException:
+            self.stop(graceful=False)
+            raise
 
     def call(self, op: str, *args: Any, timeout: float | None = None) -> Any:
         with self.lock:
@@ -198,11 +219,12 @@ class _Agent:
         lines = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else "no message"
 
-    def stop(self) -> dict[str, Any] | None:
+    def stop(self, graceful: bool = True) -> dict[str, Any] | None:
         """Ask for a teardown, then make sure the process is gone (killed by its pid if it hangs)."""
         report = None
         try:
-            report = self.call("shutdown", timeout=30)
+            if graceful:
+                report = self.call("shutdown", timeout=30)
         except NetnsError:
             report = None
         finally:
@@ -260,8 +282,16 @@ def classify(exit_code: int, logged: bool) -> str:
     return {7: REFUSED, 28: TIMEOUT, 6: DNS}.get(exit_code, UNKNOWN)
 
 
+def _unknown_result(probe: _Probe, record: dict[str, Any]) -> ProbeResult:
+    """The connection reached a pod whose app the simulator cannot know (as the simulator says it)."""
+    return ProbeResult(probe.source, probe.target.url, UNKNOWN, -1, "", f"kports: {record['unknown']}",
+                       resolution=probe.how)
+
+
 def _tcp_result(probe: _Probe, raw: dict[str, Any]) -> ProbeResult:
     code, record = raw["exit_code"], raw["record"]
+    if record is not None and record.get("unknown"):
+        return _unknown_result(probe, record)
     outcome = classify(code, record is not None)
     stderr = "" if code == 0 else f"curl: ({code}) {raw['error']}".rstrip()
     record = record or {}
@@ -269,11 +299,14 @@ def _tcp_result(probe: _Probe, raw: dict[str, Any]) -> ProbeResult:
         probe.source, probe.target.url, outcome, code, raw["body"] if outcome == REACHED else "", stderr,
         record.get("answered_by", ""), record.get("container", ""), record.get("client_ip", ""),
         record.get("client_port", 0), resolution=probe.how,
+        http_status=(raw["http_code"] or None) if outcome == REACHED else None,
     )
 
 
 def _udp_result(probe: _Probe, raw: dict[str, Any]) -> ProbeResult:
     record = raw["record"]
+    if record is not None and record.get("unknown"):
+        return _unknown_result(probe, record)
     if raw["kind"] == "reply" or record is not None:
         record = record or {}
         return ProbeResult(probe.source, probe.target.url, REACHED, 0, raw["body"], "",
@@ -302,9 +335,10 @@ class NetnsBackend:
 
     name = "netns"
 
-    def __init__(self, topology: Topology | str = "kind", *, seed: int = 0, connect_timeout: float = 1.0,
-                 repeats: int = 32, rootless: bool | None = None, agent_timeout: float = 120.0) -> None:
-        self.sim = SimBackend(topology, seed=seed)
+    def __init__(self, topology: Topology | str = "kind", *, seed: int = 0, load_balancer: bool = False,
+                 connect_timeout: float = 1.0, repeats: int = 32, rootless: bool | None = None,
+                 agent_timeout: float = 120.0) -> None:
+        self.sim = SimBackend(cluster=Cluster(topology, seed=seed, load_balancer=load_balancer))
         self.cluster = self.sim.cluster
         self.connect_timeout = connect_timeout
         self.repeats = repeats
@@ -506,7 +540,7 @@ class NetnsBackend:
         stray = _processes_in(self._namespace_inodes)
         if stray:
             problems.append(f"processes still inside the backend's namespaces: {stray}")
-        links = root_snapshot()["kp_links"] if shutil.which("ip", path=_tool_path()) else []
+        links = _host_kp_links() if shutil.which("ip", path=_tool_path()) else []
         if links:
             problems.append(f"interfaces named {PREFIX}… in the host's namespace: {', '.join(links)}")
         self.timings["teardown"] = time.perf_counter() - start

@@ -252,7 +252,7 @@ class Agent:
 def curl_argv(probes: Sequence[tuple[str, Sequence[str]]], ids: Sequence[str], workdir: str,
               connect_timeout: float) -> list[str]:
     """One curl process for every probe of a source: ``--parallel``, one ``--next`` section each."""
-    argv = ["curl", "-q", "-Z", "--parallel-immediate", "--parallel-max", "64"]
+    argv = ["curl", "-q", "-Z", "--parallel-immediate", "--parallel-max", "300"]  # 300: curl's ceiling
     for index, ((url, resolve), probe_id) in enumerate(zip(probes, ids)):
         if index:
             argv.append("--next")

@@ -80,6 +80,7 @@ class Kernel:
         self.forbidden = set(forbidden) | {_inode("/proc/self/ns/net")}
         self.ip = shutil.which("ip") or "ip"
         self.conntrack = shutil.which("conntrack")
+        self.bridge = shutil.which("bridge")
         self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- namespaces
@@ -136,6 +137,23 @@ class Kernel:
         check_names([namespace])
         if lines:
             self._run([self.ip, "-n", namespace, "-batch", "-"], "".join(f"{line}\n" for line in lines))
+
+    def link_states(self, namespace: str) -> dict[str, str]:
+        """Interface name -> operational state (``UP`` once the kernel's link watcher has seen the carrier);
+        bridge ports report their port state (``forwarding``) as ``port:forwarding`` entries too."""
+        check_names([namespace])
+        states: dict[str, str] = {}
+        for argv, prefix in (([self.ip, "-n", namespace, "-o", "link", "show"], ""),
+                             ([self.bridge, "-n", namespace, "link", "show"], "port:")):
+            if argv[0] is None:
+                continue
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=clean_env())
+            for line in done.stdout.splitlines():
+                words = line.split()
+                if len(words) > 2 and "state" in words:
+                    name = words[1].rstrip(":").split("@")[0]
+                    states[prefix + name] = words[words.index("state") + 1]
+        return states
 
     def run_in(self, namespace: str, argv: Sequence[str], stdin: str | None = None,
                timeout: float = 30.0) -> subprocess.CompletedProcess:

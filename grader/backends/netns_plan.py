@@ -36,7 +36,12 @@ What the plan builds (the simulator's addresses, so that outcomes *and* client I
   for the node's :meth:`~grader.sim.network.Network.proxy_inputs`, byte for byte.
 * Listeners: every socket the simulator's network says is open (``Network.sockets``: the
   apps of running containers, kube-proxy's health-check ports), with what the agent needs to
-  answer as the simulator's app catalogue does.
+  answer as the simulator's app catalogue does. A pod running an app the simulator cannot know
+  gets a catch-all socket and ``KPORTS-UNKNOWN`` nat rules that send every other port to it,
+  so probes there are ``UNKNOWN`` as in the simulator (the only rules in a pod namespace).
+* LoadBalancer IPs (when the cluster runs the MetalLB-style controller): a host route via the
+  announcing node on the outside client and the other nodes, which is what MetalLB's layer-2
+  ARP answers achieve.
 
 Deviations from a real kind cluster, all invisible to probes: the pod interface is ``kpeth0``,
 not ``eth0``; pod and node addresses are ``/32`` with explicit routes instead of kind's ``/24``
@@ -44,7 +49,7 @@ and ``/16``; the LAN is a bridge namespace instead of docker's bridge; there is 
 (the backend resolves names as :mod:`grader.sim.dns` does and hands curl ``--resolve``).
 
 Names: namespaces and interfaces all start with ``kp`` and interfaces have at most 15
-characters. Pod namespaces and their host-side veths are named by a hash of the pod's
+characters; interface indexes are fixed too (see ``INDEX_*``). Pod namespaces and their host-side veths are named by a hash of the pod's
 namespace, name, uid, node and IP, so a recreated pod is a new namespace and an unchanged one
 keeps its name across plans.
 """
@@ -53,7 +58,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from grader.model.objects import Pod
 from grader.sim import apps as appcat
@@ -100,6 +105,13 @@ SINK_GATEWAY = "169.254.255.1"
 SINK_MAC = "06:6b:70:00:00:01"  # owned by nobody: frames sent there are lost
 BRIDGE_MAC = "06:6b:70:00:00:02"
 TAG_LENGTH = 11  # "kpv" + 11 hex digits = 14 characters
+# Interface indexes are chosen so that no veth end shares its ifindex with its peer: the kernel
+# treats a carrier change of such a device as urgent and enables it at once, instead of up to
+# a second later (linkwatch_urgent_event). lo is 1 in every namespace.
+INDEX_UPLINK = 2  # kpeth0 in nodes, pods and the outside client; the bridge in the LAN
+INDEX_SINK = 3  # kpsink, and kpsinkp = 4
+INDEX_LAN_PORTS = 10  # kplout, kpl0, kpl1, ...
+INDEX_PODS = 1024  # host-side pod veths: 1024 + 24 bits of the pod's tag
 
 
 # --------------------------------------------------------------------------- the data
@@ -141,15 +153,17 @@ class Link:
     peer_name: str = ""
     peer_mac: str = ""
     master: str = ""  # the bridge ``name`` is enslaved to (in ``namespace``)
+    index: int = 0
+    peer_index: int = 0
 
     def create(self) -> str:
         """The ``ip -n <namespace> -batch`` line that creates it."""
         if self.kind == "bridge":
-            return f"link add {self.name} address {self.mac} type bridge"
-        peer = f"peer name {self.peer_name} address {self.peer_mac}"
+            return f"link add {self.name} index {self.index} address {self.mac} type bridge"
+        peer = f"peer name {self.peer_name} index {self.peer_index} address {self.peer_mac}"
         if self.peer_namespace != self.namespace:
             peer += f" netns {self.peer_namespace}"
-        return f"link add {self.name} address {self.mac} type veth {peer}"
+        return f"link add {self.name} index {self.index} address {self.mac} type veth {peer}"
 
     def bring_up(self) -> list[tuple[str, str]]:
         """(namespace, batch line) pairs that enslave and set both ends up."""
@@ -242,7 +256,9 @@ class ListenerSpec:
     ``app`` and ``listener`` go to :func:`grader.sim.apps.answer` together with a
     :class:`~grader.sim.apps.Request` built from the real connection and the ``pod_*`` fields.
     ``fixed_reply`` is set instead for kube-proxy's health-check port (its answer does not
-    depend on the request).
+    depend on the request). ``unknown`` marks the catch-all socket of a pod running an app the
+    simulator cannot know (its ``KPORTS-UNKNOWN`` nat rules redirect every port no known socket
+    owns to it); connections there are logged and closed, and the probe is ``UNKNOWN``.
     """
 
     namespace: str
@@ -258,6 +274,7 @@ class ListenerSpec:
     node_name: str = ""
     hostname: str = ""
     fixed_reply: appcat.Reply | None = None
+    unknown: str = ""  # a catch-all for an app the simulator cannot know: why (no reply is sent)
 
     @property
     def key(self) -> tuple[str, str, str, int]:
@@ -288,6 +305,7 @@ class Plan:
     routes: tuple[Route, ...]
     rules: tuple[NodeRules, ...]
     listeners: tuple[ListenerSpec, ...]
+    pod_rules: tuple[NodeRules, ...] = ()  # catch-all redirects in pods with unknown apps (``node`` is "")
 
     def namespace_of(self, host: str) -> str:
         """The namespace of a simulator host (``outside``, ``node:NAME``, ``pod:NS/NAME``)."""
@@ -309,6 +327,8 @@ class Plan:
 
 # --------------------------------------------------------------------------- sysctls
 
+# Only per-namespace sysctls (netns_ipv4 / per-netns devconf): writing one inside a namespace
+# never changes the host's value.
 _COMMON = (
     Sysctl("net.ipv4.conf.all.rp_filter", "0"),
     Sysctl("net.ipv4.conf.default.rp_filter", "0"),
@@ -318,7 +338,9 @@ _COMMON = (
     Sysctl("net.ipv6.conf.default.disable_ipv6", "1", required=False),
 )
 SYSCTLS = {
-    "lan": _COMMON + (Sysctl("net.bridge.bridge-nf-call-iptables", "0", required=False),),
+    # The LAN namespace has no iptables rules, so bridged frames pass whatever br_netfilter does; its
+    # sysctls are left alone (they were host-global before Linux 5.3).
+    "lan": _COMMON,
     "outside": _COMMON + (Sysctl("net.ipv4.ip_forward", "0"),),
     "pod": _COMMON + (Sysctl("net.ipv4.ip_forward", "0"),),
     "node": _COMMON + (
@@ -364,6 +386,8 @@ class _Builder:
         self.neighbours: list[Neighbour] = []
         self.routes: list[Route] = []
         self.hosts: dict[str, str] = {}
+        self.catch_alls: list[ListenerSpec] = []
+        self.pod_rules: list[NodeRules] = []
 
     def namespace(self, name: str, role: str, host: str) -> None:
         self.namespaces.append(Namespace(name, role, host, SYSCTLS[role]))
@@ -377,13 +401,14 @@ class _Builder:
     def lan(self) -> None:
         """The bridge, and each member's port, address, host routes and neighbours."""
         self.namespace(LAN_NS, "lan", "")
-        self.links.append(Link(LAN_NS, BRIDGE, "bridge", BRIDGE_MAC))
+        self.links.append(Link(LAN_NS, BRIDGE, "bridge", BRIDGE_MAC, index=INDEX_UPLINK))
         members = [(OUTSIDE_NS, "kplout", self.topology.outside_ip)]
         members += [(ns, f"kpl{i}", spec.ip) for i, (spec, (_, ns)) in
                     enumerate(zip(self.topology.nodes, self.node_names()))]
-        for ns, port, ip in members:
-            self.links.append(Link(LAN_NS, port, "veth", _tag_mac("06", hashlib.sha256(port.encode()).hexdigest()),
-                                   ns, UPLINK, _docker_mac(ip), master=BRIDGE))
+        for number, (ns, port, ip) in enumerate(members):
+            mac = _tag_mac("06", hashlib.sha256(port.encode()).hexdigest())
+            self.links.append(Link(LAN_NS, port, "veth", mac, ns, UPLINK, _docker_mac(ip), master=BRIDGE,
+                                   index=INDEX_LAN_PORTS + number, peer_index=INDEX_UPLINK))
             self.addresses.append(Address(ns, UPLINK, f"{ip}/32"))
             for other_ns, _, other_ip in members:
                 if other_ns != ns:
@@ -392,7 +417,8 @@ class _Builder:
             self.sink(ns, ip)
 
     def sink(self, ns: str, source: str) -> None:
-        self.links.append(Link(ns, SINK, "veth", "06:6b:70:00:00:03", ns, SINK_PEER, "06:6b:70:00:00:04"))
+        self.links.append(Link(ns, SINK, "veth", "06:6b:70:00:00:03", ns, SINK_PEER, "06:6b:70:00:00:04",
+                               index=INDEX_SINK, peer_index=INDEX_SINK + 1))
         self.neighbours.append(Neighbour(ns, SINK, SINK_GATEWAY, SINK_MAC))
         self.routes.append(Route(ns, "default", SINK, SINK_GATEWAY, source, onlink=True))
 
@@ -404,22 +430,47 @@ class _Builder:
                 if other.name != node:
                     self.routes.append(Route(ns, other.pod_cidr, UPLINK, other.ip, spec.ip))
 
+    def load_balancers(self) -> None:
+        """MetalLB layer 2: an announced LoadBalancer IP is reached via the announcing node (R-EX-2).
+
+        The announcing node answers ARP for the address; a host route via that node's IP puts
+        the same frames on the wire. The announcing node itself has no route (kube-proxy's
+        rules take the Service's ports; anything else falls into its sink), and an address
+        nobody announces has no route anywhere.
+        """
+        controller = getattr(self.network, "load_balancer", None)
+        if controller is None:
+            return
+        ips = {spec.name: spec.ip for spec in self.topology.nodes}
+        members = [(OUTSIDE_NS, "", self.topology.outside_ip)]
+        members += [(ns, node, ips[node]) for node, ns in self.node_names()]
+        for address, announcer in sorted(controller.announcements().items()):
+            for ns, node, source in members:
+                if node != announcer and announcer in ips:
+                    self.routes.append(Route(ns, address, UPLINK, ips[announcer], source))
+
     def pods(self) -> None:
         node_ns = dict(self.node_names())
         seen: set[str] = set()
         for node in (spec.name for spec in self.topology.nodes):
+            indexes: set[int] = set()
             for pod in self.network.pods_on(node):
                 tag = pod_tag(pod)
                 while tag in seen:  # practically never; stays deterministic
                     tag = hashlib.sha256(tag.encode()).hexdigest()[:TAG_LENGTH]
                 seen.add(tag)
-                self.pod(pod, tag, node_ns[node], self.network.gateways[node])
+                index = INDEX_PODS + int(tag[:6], 16)
+                while index in indexes:
+                    index += 1
+                indexes.add(index)
+                self.pod(pod, tag, index, node_ns[node], self.network.gateways[node])
 
-    def pod(self, pod: Pod, tag: str, node_ns: str, gateway: str) -> None:
+    def pod(self, pod: Pod, tag: str, index: int, node_ns: str, gateway: str) -> None:
         ns, veth, ip = f"kpp{tag}", f"kpv{tag}", pod.status.pod_ip
         host_mac, pod_mac = _tag_mac("06", tag), _tag_mac("02", tag)
         self.namespace(ns, "pod", f"pod:{pod.namespace}/{pod.name}")
-        self.links.append(Link(node_ns, veth, "veth", host_mac, ns, UPLINK, pod_mac))
+        self.links.append(Link(node_ns, veth, "veth", host_mac, ns, UPLINK, pod_mac, index=index,
+                               peer_index=INDEX_UPLINK))
         self.addresses += [Address(node_ns, veth, f"{gateway}/32"), Address(ns, UPLINK, f"{ip}/32")]
         self.neighbours += [Neighbour(node_ns, veth, ip, pod_mac), Neighbour(ns, UPLINK, gateway, host_mac)]
         self.routes += [
@@ -427,6 +478,28 @@ class _Builder:
             Route(ns, gateway, UPLINK, source=ip),
             Route(ns, "default", UPLINK, gateway, ip),
         ]
+        self.catch_all(pod, ns)
+
+    def catch_all(self, pod: Pod, ns: str) -> None:
+        """A pod running an app the simulator cannot know gets a catch-all socket and redirects to it.
+
+        The simulator answers ``UNKNOWN`` for any port of such a pod that no known socket owns
+        (``Network.accept``); asking it at a free port finds those pods.
+        """
+        host = f"pod:{pod.namespace}/{pod.name}"
+        sockets = self.network.sockets.get(host, [])
+        used = {sock.listener.port for sock in sockets}
+        port = next(p for p in range(65535, 1024, -1) if p not in used)
+        ending = self.network.accept(host, Packet("TCP", "0.0.0.0", 0, pod.status.pod_ip, port))
+        app = getattr(ending.listener, "app", None)
+        if ending.kind != "unknown" or app is None:
+            return
+        for protocol in ("TCP", "UDP"):
+            self.catch_alls.append(ListenerSpec(
+                ns, protocol, "0.0.0.0", port, f"{pod.namespace}/{pod.name}", app.container,
+                appcat.Listener(protocol, port, "0.0.0.0", app.container), app, pod.name, pod.namespace,
+                pod.spec.node_name, appcat.pod_hostname(pod), unknown=ending.reason or app.explanation))
+        self.pod_rules.append(NodeRules(ns, "", _catch_all_rules(sockets, port)))
 
     def rules(self) -> tuple[NodeRules, ...]:
         return tuple(NodeRules(ns, node, render_node_rules(self.network.proxy_inputs(node)))
@@ -442,7 +515,28 @@ class _Builder:
                 spec = _listener_spec(self.network, ns, host, sock)
                 if not _shadowed(spec, specs):
                     specs.setdefault(spec.key, spec)
+        for spec in self.catch_alls:
+            specs.setdefault(spec.key, spec)
         return tuple(specs[k] for k in sorted(specs))
+
+
+CATCH_ALL_CHAIN = "KPORTS-UNKNOWN"
+
+
+def _catch_all_rules(sockets: Sequence["Socket"], port: int) -> str:
+    """nat rules of a pod with an unknown app: every port no known socket owns goes to ``port``."""
+    lines = ["*nat"] + [f":{chain} ACCEPT [0:0]" for chain in ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")]
+    lines += [f":{CATCH_ALL_CHAIN} - [0:0]", f"-A PREROUTING -j {CATCH_ALL_CHAIN}",
+              f"-A OUTPUT -m addrtype --dst-type LOCAL -j {CATCH_ALL_CHAIN}"]
+    for sock in sockets:
+        ln = sock.listener
+        if ln.protocol not in ("TCP", "UDP"):
+            continue
+        dst = "" if ln.address in ("", "0.0.0.0", "::") else f"-d {ln.address}/32 "
+        proto = ln.protocol.lower()
+        lines.append(f"-A {CATCH_ALL_CHAIN} {dst}-p {proto} -m {proto} --dport {ln.port} -j RETURN")
+    lines += [f"-A {CATCH_ALL_CHAIN} -p {proto} -j REDIRECT --to-ports {port}" for proto in ("tcp", "udp")]
+    return "\n".join(lines + ["COMMIT", ""])
 
 
 def _shadowed(spec: ListenerSpec, specs: dict[tuple[str, str, str, int], ListenerSpec]) -> bool:
@@ -481,10 +575,12 @@ def build_plan(cluster: "Cluster") -> Plan:
         builder.namespace(ns, "node", f"node:{node}")
     builder.lan()
     builder.nodes()
+    builder.load_balancers()
     builder.pods()
     plan = Plan(
         tuple(builder.namespaces), tuple(builder.links), tuple(builder.addresses),
         tuple(builder.neighbours), tuple(builder.routes), builder.rules(), builder.listeners(),
+        tuple(builder.pod_rules),
     )
     check_names(plan.names())
     return plan

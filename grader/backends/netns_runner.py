@@ -25,13 +25,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Sequence, TypeVar
 
-from grader.backends.netns_kernel import Kernel
+from grader.backends.netns_kernel import Kernel, KernelError
 from grader.backends.netns_plan import Address, Link, ListenerSpec, Neighbour, NodeRules, Plan, Route, check_names
 
 __all__ = ["EMPTY_PLAN", "Runner"]
 
 EMPTY_PLAN = Plan((), (), (), (), (), (), ())
 WORKERS = 8
+EMPTY_NAT = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
+SETTLE_SECONDS = 5.0
 T = TypeVar("T")
 
 ListenerSink = Callable[[Sequence[ListenerSpec]], None]
@@ -106,6 +108,8 @@ class Runner:
         self._batches((link.namespace, link.create()) for link in new_links)
         self._configure(old, new, added, new_links)
         clock.lap("links")
+        self._settle(new_links)
+        clock.lap("settle")
         reloaded = self._rules(old, new, old_ns)
         clock.lap("rules")
         self.listeners(new.listeners)
@@ -140,9 +144,46 @@ class Runner:
             lines.extend((item.namespace, item.add()) for item in getattr(new, kind) if item not in known)
         self._batches(lines)
 
+    def _settle(self, links: Sequence[Link]) -> None:
+        """Wait until every new interface is UP and every new bridge port forwards.
+
+        A veth end opened before its peer has no carrier yet; the kernel turns it on (and only
+        then lets it transmit, and lets a bridge forward to it) from its link-watch work queue,
+        which may wait up to a second when the two ends happen to share an ifindex. Probing
+        before that would see timeouts that are not the data plane's.
+        """
+        wanted: dict[str, set[str]] = {}
+        for link in links:
+            if link.kind != "veth":
+                continue
+            for ns, dev in link.devices:
+                wanted.setdefault(ns, set()).add(dev)
+            if link.master:
+                wanted.setdefault(link.namespace, set()).add(f"port:{link.name}")
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while wanted:
+            states = {}
+
+            def look(ns: str) -> None:
+                states[ns] = self.kernel.link_states(ns)
+
+            _parallel(look, sorted(wanted))
+            for ns in list(wanted):
+                wanted[ns] = {dev for dev in wanted[ns] if states[ns].get(dev) not in ("UP", "forwarding")}
+                if not wanted[ns]:
+                    del wanted[ns]
+            if wanted and time.monotonic() > deadline:
+                late = ", ".join(f"{ns}:{dev}" for ns in sorted(wanted) for dev in sorted(wanted[ns]))
+                raise KernelError(f"interfaces did not come up within {SETTLE_SECONDS} s: {late}")
+            if wanted:
+                time.sleep(0.01)
+
     def _rules(self, old: Plan, new: Plan, existed: set[str]) -> int:
-        previous = {r.namespace: r.document for r in old.rules}
-        changed = [rules for rules in new.rules if previous.get(rules.namespace) != rules.document]
+        previous = {r.namespace: r.document for r in old.rules + old.pod_rules}
+        current = {r.namespace for r in new.rules + new.pod_rules}
+        changed = [rules for rules in new.rules + new.pod_rules if previous.get(rules.namespace) != rules.document]
+        kept = {ns.name for ns in new.namespaces} & existed
+        changed += [NodeRules(ns, "", EMPTY_NAT) for ns in sorted(previous) if ns not in current and ns in kept]
 
         def load(rules: NodeRules) -> None:
             self.kernel.iptables_restore(rules.namespace, rules.document)

@@ -18,7 +18,8 @@ simulator says it does:
 
 Every TCP request is read before answering, so that a probe id sent by the backend in an
 ``X-Kports-Probe`` request header can be logged with who answered and which client address it
-saw, whatever the reply. UDP datagrams are logged in arrival order (the backend sends one UDP
+saw, whatever the reply (a catch-all socket for an app the simulator cannot know logs and closes without a byte).
+UDP datagrams are logged in arrival order (the backend sends one UDP
 probe at a time) and answered from the address they were sent to (``IP_PKTINFO``); an empty
 reply sends nothing, as the app would.
 """
@@ -201,12 +202,13 @@ class Server:
                 return
             path, headers = _parse_head(head)
             peer, local = conn.getpeername(), conn.getsockname()
-            reply = spec.reply(spec.request(path, headers.get("host", ""), peer, local))
+            reply = None if spec.unknown else spec.reply(spec.request(path, headers.get("host", ""), peer, local))
             probe = headers.get(PROBE_HEADER)
             if probe:
                 with self.lock:
-                    self.tcp_log[probe] = self._record(spec, peer, local, reply.status)
-            self._send(conn, spec, reply)
+                    self.tcp_log[probe] = self._record(spec, peer, local, reply.status if reply else None)
+            if reply is not None:
+                self._send(conn, spec, reply)
         except Exception as exc:  # noqa: BLE001 - a broken connection must not stop the server
             self.errors.append(f"{key}: {type(exc).__name__}: {exc}")
         finally:
@@ -215,7 +217,8 @@ class Server:
     @staticmethod
     def _record(spec: ListenerSpec, peer: tuple, local: tuple, status: int | None) -> dict[str, Any]:
         return {"answered_by": spec.answered_by, "container": spec.container, "client_ip": peer[0],
-                "client_port": peer[1], "local_ip": local[0], "local_port": local[1], "status": status}
+                "client_port": peer[1], "local_ip": local[0], "local_port": local[1], "status": status,
+                "unknown": spec.unknown}
 
     @staticmethod
     def _send(conn: socket.socket, spec: ListenerSpec, reply: Any) -> None:
@@ -240,12 +243,12 @@ class Server:
         local_ip = _pktinfo_destination(ancillary) or key[2]
         payload = data.decode("utf-8", "replace")
         payload = payload[:-1] if payload.endswith("\n") else payload
-        reply = spec.reply(spec.request(payload, "", peer, (local_ip, key[3])))
+        reply = None if spec.unknown else spec.reply(spec.request(payload, "", peer, (local_ip, key[3])))
         with self.lock:
             self.udp_seq += 1
             self.udp_log.append((self.udp_seq, self._record(spec, peer, (local_ip, key[3]), None)))
             del self.udp_log[:-_UDP_LOG]
-        if reply.body:
+        if reply is not None and reply.body:
             info = struct.pack("=I4s4s", 0, socket.inet_aton(local_ip), b"\0\0\0\0")
             try:
                 sock.sendmsg([reply.body.encode("utf-8")], [(socket.IPPROTO_IP, IP_PKTINFO, info)], 0, peer)

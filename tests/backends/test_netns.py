@@ -22,13 +22,14 @@ import pytest
 
 from grader.backends import get_backend
 from grader.backends.netns import NetnsBackend, root_snapshot, static_reason
+from grader.errors import BackendUnavailable
 from grader.sim.cluster import Cluster
-from grader.sim.probe import DNS, REACHED, REFUSED, TIMEOUT, ProbeResult, curl
+from grader.sim.probe import DNS, REACHED, REFUSED, TIMEOUT, UNKNOWN, ProbeResult, curl
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 CP, W1, W2, HOST = "172.18.0.2", "172.18.0.3", "172.18.0.4", "172.18.0.1"
 CONNECT_TIMEOUT = 0.75
-REPEATS = 16  # two endpoints, 16 connections: both seen with probability 1 - 2**-15
+REPEATS = 24  # two endpoints, 24 connections: both seen with probability 1 - 2**-23
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,22 @@ S01 = ("api/S01-nodeport-basic.yaml", "net/clients.yaml")
 S23 = ("net/S23-etp-local.yaml", "net/clients.yaml")
 S30 = ("net/S30-hostport.yaml", "net/clients.yaml")
 EXTRA = ("net/S19-not-ready.yaml", "net/S43-tcp-and-udp.yaml", "net/S13-mysql-33306.yaml", "net/clients.yaml")
+MYSTERY = """
+apiVersion: v1
+kind: Pod
+metadata: {name: mystery, labels: {app: mystery}}
+spec:
+  nodeName: kind-worker
+  containers:
+  - {name: app, image: "example.com/custom:1.0"}
+  - {name: side, image: "nginx:1.27"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec: {type: LoadBalancer, selector: {app: echo}, ports: [{port: 80, targetPort: 8080}]}
+"""
+LB = ("net/S23-etp-local.yaml", "net/clients.yaml", MYSTERY)
 
 TABLES = {
     "S01": (S01, [
@@ -96,7 +113,15 @@ TABLES = {
         Row("pod/client-w2", "mysql:33306", REFUSED, "R-SD-2 targetPort defaults to port; nothing listens"),
         Row("pod/client-w2", "{mysql_ip}:3306", REACHED, "R-C-1 MySQL speaks first: curl exits 1"),
     ]),
+    "LoadBalancer-unknown-app": (LB, [
+        Row("outside", "172.18.255.200/clientip", REACHED, "R-EX-2 MetalLB's node takes the LB IP, SNATed"),
+        Row("outside", "172.18.255.200:81", TIMEOUT, "R-EX-2 only the Service's ports are programmed"),
+        Row("node/kind-worker2", "172.18.255.200/clientip", REACHED, "R-EX-2 nodes use their own rules"),
+        Row("pod/client-w1", "{mystery_ip}:1234", UNKNOWN, "an app the simulator cannot know"),
+        Row("pod/client-w1", "{mystery_ip}:80", REACHED, "its known container still answers"),
+    ]),
 }
+LOAD_BALANCER = {"LoadBalancer-unknown-app"}
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +132,15 @@ def host_before():
     return root_snapshot()
 
 
-def start(files: tuple[str, ...]) -> tuple[NetnsBackend, Cluster]:
-    backend = NetnsBackend(connect_timeout=CONNECT_TIMEOUT, repeats=REPEATS)
+def start(files: tuple[str, ...], load_balancer: bool = False) -> tuple[NetnsBackend, Cluster]:
+    backend = NetnsBackend(connect_timeout=CONNECT_TIMEOUT, repeats=REPEATS, load_balancer=load_balancer)
     reason = backend.available()
     if reason is not None:
         backend.close()
         pytest.skip(f"netns backend unavailable: {reason}")
-    cluster = Cluster(seed=0)
+    cluster = Cluster(seed=0, load_balancer=load_balancer)
     for name in files:
-        text = (SCENARIOS / name).read_text()
+        text = name if "\n" in name else (SCENARIOS / name).read_text()
         assert cluster.apply(text, source=name).ok
         assert backend.apply(text, source=name).ok
     return backend, cluster
@@ -125,25 +150,27 @@ def names(cluster: Cluster) -> dict[str, str]:
     pods = {p.name: p for p in cluster.list("pod")}
     found = {f"{prefix}{i}": name for prefix in ("myapp", "echo")
              for i, name in enumerate(sorted(n for n in pods if n.startswith(prefix + "-")))}
-    for name in ("client-w1", "mysql"):
+    for name in ("client-w1", "mysql", "mystery"):
         if name in pods:
             found[f"{name.replace('-', '_')}_ip"] = pods[name].status.pod_ip
     return found
 
 
 def observed(results: list[ProbeResult]) -> set[tuple]:
-    """What a probe showed, port numbers aside (they differ per connection)."""
+    """What a probe showed, port numbers aside (they differ per connection); curl's own error text
+    only where it is not about timing (REFUSED/TIMEOUT messages carry milliseconds)."""
     found = set()
     for r in results:
         body = r.stdout.replace(str(r.client_port), "<port>") if r.client_port else r.stdout
-        found.add((r.outcome, r.exit_code, r.answered_by, r.container, r.client_ip, body))
+        found.add((r.outcome, r.exit_code, r.answered_by, r.container, r.client_ip, body, r.http_status,
+                   r.stderr if r.outcome in (REACHED, UNKNOWN) else ""))
     return found
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
 def test_reference_scenario_gives_the_simulators_outcomes_pods_and_client_ips(table, host_before):
     files, rows = TABLES[table]
-    backend, cluster = start(files)
+    backend, cluster = start(files, load_balancer=table in LOAD_BALANCER)
     try:
         subst = names(cluster)
         probes = [(row.source.format(**subst), row.url.format(**subst)) for row in rows]
@@ -155,7 +182,8 @@ def test_reference_scenario_gives_the_simulators_outcomes_pods_and_client_ips(ta
             if {r.outcome for r in want} != {row.outcome}:
                 mismatches.append(f"simulator: {row}: {[r.summary() for r in want]}")
             if observed(got) != observed(want):
-                mismatches.append(f"{row}\n  simulator {sorted(observed(want))}\n  kernel    {sorted(observed(got))}")
+                mismatches.append(f"{row}\n  simulator {sorted(observed(want), key=repr)}\n"
+                                  f"  kernel    {sorted(observed(got), key=repr)}")
         assert mismatches == []
     finally:
         backend.close()
@@ -188,6 +216,7 @@ def test_realising_is_idempotent_and_re_applies_only_what_changed(host_before):
 def test_deleting_a_pod_removes_its_namespace_and_its_answers(host_before):
     backend, cluster = start(S30)
     try:
+        backend.sync()
         before = backend.inventory()["namespaces"]
         backend.delete("pod", "hp")
         cluster.delete("pod", "hp")
@@ -215,7 +244,7 @@ def test_a_killed_agent_leaves_nothing_behind(host_before):
 def test_get_backend_netns_is_registered_and_probes_for_real(host_before):
     try:
         backend = get_backend("netns")
-    except Exception as exc:  # BackendUnavailable: the reason is the skip message
+    except BackendUnavailable as exc:
         pytest.skip(str(exc))
     try:
         assert backend.name == "netns"

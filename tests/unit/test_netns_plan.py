@@ -187,10 +187,23 @@ def test_lan_members_are_veths_enslaved_to_one_bridge(plan):
 
 
 def test_link_commands_create_the_peer_directly_in_its_namespace():
-    link = Link("kpn1", "kpv0123456789a", "veth", "06:01:02:03:04:05", "kpp0123456789a", "kpeth0", "02:01:02:03:04:05")
-    assert link.create() == ("link add kpv0123456789a address 06:01:02:03:04:05 type veth "
-                             "peer name kpeth0 address 02:01:02:03:04:05 netns kpp0123456789a")
+    link = Link("kpn1", "kpv0123456789a", "veth", "06:01:02:03:04:05", "kpp0123456789a", "kpeth0", "02:01:02:03:04:05",
+                index=1100, peer_index=2)
+    assert link.create() == ("link add kpv0123456789a index 1100 address 06:01:02:03:04:05 type veth "
+                             "peer name kpeth0 index 2 address 02:01:02:03:04:05 netns kpp0123456789a")
     assert link.bring_up() == [("kpn1", "link set kpv0123456789a up"), ("kpp0123456789a", "link set kpeth0 up")]
+
+
+def test_no_veth_shares_its_ifindex_with_its_peer_and_indexes_are_unique_per_namespace(plan):
+    """Equal indexes make the kernel enable the link up to a second late (linkwatch_urgent_event)."""
+    seen: dict[str, list[int]] = {}
+    for link in plan.links:
+        assert link.index > 1
+        seen.setdefault(link.namespace, []).append(link.index)
+        if link.kind == "veth":
+            assert link.peer_index > 1 and link.peer_index != link.index
+            seen.setdefault(link.peer_namespace, []).append(link.peer_index)
+    assert all(len(found) == len(set(found)) for found in seen.values())
 
 
 def test_route_commands_are_idempotent_replacements():
@@ -274,7 +287,68 @@ def test_listener_replies_come_from_the_app_catalogue_with_the_real_client_addre
     assert spec.reply(spec.request("/hostname", "", ("10.244.1.3", 1), (W2, 8080))).body == "kind-worker2"
 
 
+MYSTERY_AND_LB = """
+apiVersion: v1
+kind: Pod
+metadata: {name: mystery, labels: {app: mystery}}
+spec:
+  nodeName: kind-worker
+  containers:
+  - {name: app, image: "example.com/custom:1.0"}
+  - {name: side, image: "nginx:1.27"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: lb}
+spec: {type: LoadBalancer, selector: {app: mystery}, ports: [{port: 80}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def metallb() -> Cluster:
+    cluster = Cluster(seed=0, load_balancer=True)
+    assert cluster.apply(MYSTERY_AND_LB).ok
+    return cluster
+
+
+def test_r_ex_2_an_announced_load_balancer_ip_is_routed_via_the_announcing_node(metallb):
+    plan = build_plan(metallb)
+    ip = metallb.get("svc", "lb").status.load_balancer.ingress[0].ip
+    announcer = metallb.network().load_balancer.announcements()[ip]
+    announcer_ip = metallb.topology.node(announcer).ip
+    via = {r.namespace: r.gateway for r in plan.routes if r.destination == ip}
+    members = {OUTSIDE_NS, "kpn0", "kpn1", "kpn2"} - {plan.namespace_of(f"node:{announcer}")}
+    assert via == {ns: announcer_ip for ns in members}
+
+
+def test_unknown_apps_get_a_catch_all_socket_behind_the_known_ones(metallb):
+    """The simulator answers UNKNOWN for every port of the pod that no known socket owns."""
+    plan = build_plan(metallb)
+    ns = pod_ns(plan, "mystery")
+    specs = [s for s in plan.listeners if s.namespace == ns]
+    catch_all = [s for s in specs if s.unknown]
+    assert [(s.protocol, s.port) for s in catch_all] == [("TCP", 65535), ("UDP", 65535)]
+    assert "example.com/custom:1.0" in catch_all[0].unknown and catch_all[0].container == "app"
+    assert [(s.protocol, s.port, s.unknown) for s in specs if not s.unknown] == [("TCP", 80, "")]
+    (rules,) = plan.pod_rules
+    assert rules.namespace == ns and rules.node == ""
+    assert "-A KPORTS-UNKNOWN -p tcp -m tcp --dport 80 -j RETURN" in rules.document
+    assert rules.document.index("--dport 80 -j RETURN") < rules.document.index("REDIRECT --to-ports 65535")
+
+
+def test_pods_with_known_apps_have_no_rules_of_their_own(plan):
+    assert plan.pod_rules == ()
+    assert not [s for s in plan.listeners if s.unknown]
+
+
 # --------------------------------------------------------------------------- runner bookkeeping
+
+
+class AllUp(dict):
+    """Every interface is up at once in the fake kernel."""
+
+    def get(self, key, default=None):
+        return "forwarding" if key.startswith("port:") else "UP"
 
 
 class FakeKernel:
@@ -301,6 +375,9 @@ class FakeKernel:
 
     def ip_batch(self, namespace, lines):
         self.calls += [("ip", namespace, line) for line in lines]
+
+    def link_states(self, namespace):
+        return AllUp()
 
     def iptables_restore(self, namespace, document):
         self.calls.append(("iptables-restore", namespace))

@@ -1,6 +1,7 @@
 """``kports``: kubectl-like commands against a fresh simulated cluster, one command at a time.
 
-Every command is stateless: it builds the cluster (``--cluster kind|single|FILE``, ``--seed``),
+``grade``, ``release`` and ``autograde`` are the course's instructor commands
+(:mod:`grader.nb.commands`). Every other command is stateless: it builds the cluster (``--cluster kind|single|FILE``, ``--seed``),
 applies the ``-f`` files in order, then does its work. Output, error text and exit codes are
 kubectl's. Bad input never produces a traceback: the message names the file and the problem,
 and the exit code is 1.
@@ -15,6 +16,7 @@ from typing import Sequence, TextIO
 
 from grader._version import __version__
 from grader.errors import GraderError
+from grader.nb import commands as course_commands
 from grader.sim import probe, views
 from grader.sim.cluster import Cluster
 from grader.sim.results import CommandOutput
@@ -64,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="apply manifests, then print a node's iptables rules (iptables-save)")
     rules.add_argument("--node", required=True, help="the node whose rules to print")
     _common(rules)
+
+    course_commands.add_parsers(sub)  # grade, release, autograde
     return parser
 
 
@@ -156,6 +160,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
     """Run one command; return its exit code. Streams default to the process's own."""
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     args = _parser().parse_args(argv)
+    if args.command in course_commands.COMMANDS:
+        return course_commands.run_command(args, stdout, stderr)
     try:
         applied, shown = _run(args, stdin)
     except GraderError as exc:

@@ -10,11 +10,13 @@ and the exit code is 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 from grader._version import __version__
+from grader.backends import ENV_VAR, get_backend
 from grader.errors import GraderError
 from grader.nb import commands as course_commands
 from grader.sim import probe, views
@@ -61,14 +63,23 @@ def _parser() -> argparse.ArgumentParser:
                            help="seconds before a dropped connection gives up (default 3)")
         probe.add_argument("--every", action="store_true",
                            help="(trace) show every path the connection could take, with its probability")
+        _backend_option(probe)
         _common(probe)
 
     rules = sub.add_parser("rules", help="apply manifests, then print a node's iptables rules (iptables-save)")
     rules.add_argument("--node", required=True, help="the node whose rules to print")
+    _backend_option(rules)
     _common(rules)
 
     course_commands.add_parsers(sub)  # grade, release, autograde
     return parser
+
+
+def _backend_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend", default=None, metavar="NAME",
+        help="where packets really go: sim (default, or $KPORTS_BACKEND) or netns (a real Linux data plane)",
+    )
 
 
 def _common(p: argparse.ArgumentParser, files_required: bool = False) -> None:
@@ -95,7 +106,7 @@ def _read_inputs(names: list[str], stdin: TextIO) -> list[tuple[object, str]]:
     return inputs
 
 
-def _apply_all(cluster: Cluster, names: list[str], stdin: TextIO) -> CommandOutput:
+def _apply_all(cluster: Any, names: list[str], stdin: TextIO) -> CommandOutput:
     """Apply each file in turn, concatenating kubectl's output for each."""
     outs, errs, code = [], [], 0
     for data, source in _read_inputs(names, stdin):
@@ -108,6 +119,9 @@ def _apply_all(cluster: Cluster, names: list[str], stdin: TextIO) -> CommandOutp
 
 
 def _run(args: argparse.Namespace, stdin: TextIO) -> tuple[CommandOutput, CommandOutput | None]:
+    backend_name = getattr(args, "backend", None) or os.environ.get(ENV_VAR) or "sim"
+    if backend_name != "sim" and args.command in ("curl", "trace", "rules"):
+        return _run_on_backend(backend_name, args, stdin)
     cluster = Cluster(args.cluster, seed=args.seed)
     applied = _apply_all(cluster, args.filename, stdin)
     if args.command == "apply":
@@ -124,6 +138,31 @@ def _run(args: argparse.Namespace, stdin: TextIO) -> tuple[CommandOutput, Comman
     else:
         shown = views.kubectl_describe(cluster, args.resource, args.name, namespace=args.namespace)
     return applied, shown
+
+
+def _run_on_backend(name: str, args: argparse.Namespace, stdin: TextIO) -> tuple[CommandOutput, CommandOutput]:
+    """curl, trace and rules on another backend (e.g. netns): same manifests, real packets."""
+    backend: Any = get_backend(name, topology=args.cluster, seed=args.seed)
+    try:
+        applied = _apply_all(backend, args.filename, stdin)
+        if args.command == "rules":
+            if backend.cluster.topology.node(args.node) is None:
+                return applied, CommandOutput("", f'Error from server (NotFound): nodes "{args.node}" not found', 1)
+            saved = getattr(backend, "saved_rules", None)
+            text = saved(args.node) if saved else backend.cluster.network().rules(f"node:{args.node}").render()
+            return applied, CommandOutput(text.rstrip("\n"), "", 0)
+        result = backend.curl(args.source, args.url, timeout=args.connect_timeout,
+                              container=args.container, namespace=args.namespace)
+        code = 2 if result.exit_code < 0 else result.exit_code
+        if args.command == "trace":
+            simulated = probe.curl(backend.cluster, args.source, args.url, timeout=args.connect_timeout,
+                                   namespace=args.namespace, container=args.container)
+            text = (f"{name}: {result.summary()} (curl exit {result.exit_code})\n"
+                    f"the simulator's account of the same connection:\n{simulated.trace()}")
+            return applied, CommandOutput(text, "", code)
+        return applied, CommandOutput(result.stdout, result.stderr, code)
+    finally:
+        backend.close()
 
 
 def _probe(cluster: Cluster, args: argparse.Namespace) -> CommandOutput:

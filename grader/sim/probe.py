@@ -158,7 +158,9 @@ class ProbeResult:
             return f"REACHED {who}; it saw the client as {self.client}"
         if self.ending is not None:
             return f"{self.outcome}: {self.ending.reason}"
-        return f"{self.outcome}: {self.resolution}"
+        if self.outcome == DNS:
+            return f"{self.outcome}: {self.resolution}"
+        return f"{self.outcome} (observed on a real data plane, which records no hops)"
 
     def __str__(self) -> str:
         return "\n".join(p for p in (self.stdout.rstrip("\n"), self.stderr) if p)

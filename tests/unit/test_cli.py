@@ -212,3 +212,12 @@ def test_rules_for_an_unknown_node():
 def test_curl_url_errors_are_clean():
     code, _, err = run("curl", "ftp://x/")
     assert code == 1 and err.startswith("error: curl: (1) Protocol \"ftp\" not supported")
+
+
+def test_curl_on_an_unknown_backend_is_a_usage_error():
+    code, _, err = run("curl", "--backend", "nosuch", "172.18.0.3:30008")
+    assert code == 1 and err.startswith("error: unknown backend 'nosuch'")
+
+
+def test_curl_backend_sim_is_the_simulator():
+    assert run("curl", "--backend", "sim", "172.18.0.3:80", "-f", str(S01))[0] == 7

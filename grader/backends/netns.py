@@ -31,8 +31,9 @@ Observed, not enumerated: :meth:`NetnsBackend.curl_every` repeats the probe ``re
 (32; all TCP repeats of all probes of a source run in one parallel curl) and reports each
 distinct observation once with its frequency. Consequences a caller should know: with
 ``sessionAffinity: ClientIP`` the repeats stick to the first pod chosen (the kernel's ``recent``
-table), where the simulator lists every pod the *first* connection could reach; UDP repeats run
-one at a time and stop at the first silence. Timeouts cost ``connect_timeout`` (default 1 s,
+table), where the simulator lists every pod the *first* connection could reach; a UDP probe's
+repeats run one after another and stop at the first silence (UDP probes run in parallel, each
+datagram tagged with its probe id). Timeouts cost ``connect_timeout`` (default 1 s,
 ``curl --connect-timeout``) once per batch.
 
 Preflight (:meth:`NetnsBackend.available`) says exactly what is missing: Linux, root or
@@ -317,6 +318,16 @@ def _udp_result(probe: _Probe, raw: dict[str, Any]) -> ProbeResult:
     return ProbeResult(probe.source, probe.target.url, TIMEOUT, 1, "", "", resolution=probe.how)
 
 
+def _counts(repeats: int | Sequence[int], size: int) -> list[int]:
+    """Connections per probe: one number for every probe, or one each (at least 1)."""
+    if isinstance(repeats, int):
+        return [max(1, repeats)] * size
+    counts = [max(1, int(n)) for n in repeats]
+    if len(counts) != size:
+        raise UsageError(f"repeats: {len(counts)} counts for {size} probes")
+    return counts
+
+
 def _group(results: list[ProbeResult]) -> list[ProbeResult]:
     """Observed frequencies: one result per (outcome, exit code, pod, container, client IP)."""
     groups: dict[tuple, list[ProbeResult]] = {}
@@ -340,6 +351,7 @@ class NetnsBackend:
                  agent_timeout: float = 120.0) -> None:
         self.sim = SimBackend(cluster=Cluster(topology, seed=seed, load_balancer=load_balancer))
         self.cluster = self.sim.cluster
+        self.seed, self.load_balancer = seed, load_balancer
         self.connect_timeout = connect_timeout
         self.repeats = repeats
         self.rootless = (os.geteuid() != 0) if rootless is None and hasattr(os, "geteuid") else bool(rootless)
@@ -428,6 +440,28 @@ class NetnsBackend:
             self._hosts = {ns.host: ns.name for ns in plan.namespaces if ns.host}
         return self.plan
 
+    def reset(self, topology: Topology | str | None = None, *, seed: int | None = None,
+              load_balancer: bool | None = None) -> dict[str, int]:
+        """Start again from a new, empty simulated cluster, keeping the agent and its namespaces.
+
+        Equivalent to closing the backend and opening a new one with these arguments (unset
+        ones are kept), at a fraction of the cost: no agent start, no self-test, and the next
+        probe realises only the difference between the old plan and the new one (the LAN, the
+        outside client and unchanged nodes stay). What the kernels remember between
+        connections is forgotten now — conntrack entries that could carry stale NAT and the
+        ``recent`` tables of session affinity — so the new cluster starts as fresh as a new one
+        would. Returns what was
+        cleared.
+        """
+        agent = self._require()
+        self.seed = self.seed if seed is None else seed
+        self.load_balancer = self.load_balancer if load_balancer is None else load_balancer
+        chosen = self.cluster.topology if topology is None else topology
+        self.sim = SimBackend(cluster=Cluster(chosen, seed=self.seed, load_balancer=self.load_balancer))
+        self.cluster = self.sim.cluster
+        self._dirty = True
+        return dict(agent.call("forget"))
+
     # ----------------------------------------------------------------- probes
 
     def curl(self, source: str, url: str, *, timeout: float = 3.0, container: str = "",
@@ -440,50 +474,54 @@ class NetnsBackend:
         """The probe repeated ``repeats`` times; one result per distinct observation, with its frequency."""
         return self.curl_every_many([(source, url)], namespace=namespace)[0]
 
-    def curl_many(self, probes: Sequence[tuple[str, str]], *, namespace: str = "default") -> list[ProbeResult]:
+    def curl_many(self, probes: Sequence[tuple[str, str]], *, namespace: str = "default",
+                  connect_timeout: float | None = None) -> list[ProbeResult]:
         """Several probes at once: one curl process per source namespace, sources in parallel."""
         pairs = [(parse_source(src, namespace), url) for src, url in probes]
-        return [found[0] for found in self._run(pairs, 1, self.connect_timeout)]
+        return [found[0] for found in self._run(pairs, 1, connect_timeout or self.connect_timeout)]
 
-    def curl_every_many(self, probes: Sequence[tuple[str, str]], *, namespace: str = "default") -> list[list[ProbeResult]]:
-        """:meth:`curl_every` for several probes at once (all repeats in one batch per source)."""
+    def curl_every_many(self, probes: Sequence[tuple[str, str]], *, namespace: str = "default",
+                        repeats: int | Sequence[int] | None = None,
+                        connect_timeout: float | None = None) -> list[list[ProbeResult]]:
+        """:meth:`curl_every` for several probes at once (all repeats in one batch per source).
+
+        ``repeats``: how many connections each probe makes (default :attr:`repeats`), one number
+        for all or one per probe — a probe with a single possible answer needs one connection,
+        a load-balanced one enough to see every endpoint. ``connect_timeout``: this batch's
+        (default :attr:`connect_timeout`).
+        """
         pairs = [(parse_source(src, namespace), url) for src, url in probes]
-        return [_group(found) for found in self._run(pairs, self.repeats, self.connect_timeout)]
+        counts = _counts(repeats if repeats is not None else self.repeats, len(pairs))
+        return [_group(found) for found in self._run(pairs, counts, connect_timeout or self.connect_timeout)]
 
-    def _run(self, pairs: Sequence[tuple[Source, str]], repeats: int, connect_timeout: float) -> list[list[ProbeResult]]:
+    def _run(self, pairs: Sequence[tuple[Source, str]], repeats: int | Sequence[int],
+             connect_timeout: float) -> list[list[ProbeResult]]:
         agent = self._require()
         self.sync()
         start = time.perf_counter()
+        counts = _counts(repeats, len(pairs))
         prepared = [self._prepare(src, url) for src, url in pairs]
         results: list[list[ProbeResult]] = [[] for _ in pairs]
         batches: dict[str, list[tuple[int, _Probe]]] = {}
         for index, probe in enumerate(prepared):
             if isinstance(probe, ProbeResult):
-                results[index] = [probe] * repeats
+                results[index] = [probe] * counts[index]
             elif probe.target.protocol == "TCP":
-                batches.setdefault(probe.namespace, []).extend([(index, probe)] * repeats)
-        if batches:
-            order = list(batches)
-            request = [(ns, [(p.curl_url, p.resolve) for _, p in batches[ns]]) for ns in order]
-            answers = agent.call("curl", request, connect_timeout)
-            for ns, raws in zip(order, answers):
+                batches.setdefault(probe.namespace, []).extend([(index, probe)] * counts[index])
+        order = list(batches)
+        request = [(ns, [(p.curl_url, p.resolve) for _, p in batches[ns]]) for ns in order]
+        udp = [(index, probe) for index, probe in enumerate(prepared)
+               if isinstance(probe, _Probe) and probe.target.protocol == "UDP"]
+        series = [(p.namespace, p.address, p.target.port, p.target.path, counts[i]) for i, p in udp]
+        if request or series:
+            tcp_answers, udp_answers = agent.call("probe", request, series, connect_timeout)
+            for ns, raws in zip(order, tcp_answers):
                 for (index, probe), raw in zip(batches[ns], raws):
                     results[index].append(_tcp_result(probe, raw))
-        for index, probe in enumerate(prepared):
-            if isinstance(probe, _Probe) and probe.target.protocol == "UDP":
-                results[index] = self._udp(agent, probe, repeats, connect_timeout)
+            for (index, probe), raws in zip(udp, udp_answers):
+                results[index] = [_udp_result(probe, raw) for raw in raws]
         self.timings["probes"].append((sum(len(r) for r in results), time.perf_counter() - start))
         return results
-
-    def _udp(self, agent: _Agent, probe: _Probe, repeats: int, timeout: float) -> list[ProbeResult]:
-        """UDP probes one at a time; the first silence ends the series (it would only repeat)."""
-        found = []
-        for _ in range(repeats):
-            raw = agent.call("udp", probe.namespace, probe.address, probe.target.port, probe.target.path, timeout)
-            found.append(_udp_result(probe, raw))
-            if found[-1].outcome == TIMEOUT:
-                break
-        return found
 
     def _prepare(self, source: Source, url: str) -> _Probe | ProbeResult:
         target = parse_url(url)

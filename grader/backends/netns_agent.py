@@ -17,9 +17,13 @@ pipe between the backend and its own child). Requests (``op`` and arguments):
 * ``realise(plan)``: make the kernel match the plan (:class:`~grader.backends.netns_runner.Runner`).
 * ``curl(batches, connect_timeout)``: run real ``curl`` inside each batch's source namespace,
   all URLs of a batch in one curl process (``--parallel``), batches in parallel threads.
-* ``udp(namespace, ip, port, payload, timeout)``: one datagram from the source namespace.
+* ``udp(namespace, ip, port, payload, timeout)``: one datagram from the source namespace;
+  ``udp_many(series, timeout)``: several UDP probes (with repeats) in parallel threads;
+  ``probe(batches, series, connect_timeout)``: ``curl`` and ``udp_many`` at the same time.
 * ``inventory``: namespaces, their inodes and interfaces (for tests); ``inodes``: just the inodes.
 * ``iptables_save(namespace)``: the rules as the kernel has them.
+* ``forget``: drop conntrack entries that could carry stale NAT and empty the ``recent`` tables
+  wherever there are rules.
 * ``shutdown``: tear everything down, report what is left (nothing), exit.
 
 End of input (the backend went away) also tears down and exits.
@@ -43,6 +47,10 @@ from typing import Any, BinaryIO, Sequence
 __all__ = ["CURL_FORMAT", "main", "read_frame", "write_frame"]
 
 CURL_FORMAT = "KPROBE {index} %{{exitcode}} %{{http_code}} %{{errormsg}}\\n"
+UDP_PARALLEL = 64
+UDP_LATE_REPLY = 2.0  # seconds to wait for a reply the server has already sent
+CURL_CHUNK = 200  # URLs per curl process
+CURL_PARALLEL = 32  # curl processes at once
 _HEADER = struct.Struct(">I")
 
 
@@ -111,7 +119,6 @@ class Agent:
         self.kernel = Kernel(forbidden)
         self.server = Server(self.kernel)
         self.runner = Runner(self.kernel, self.server.update)
-        self.udp_lock = threading.Lock()
         self.probe_ids = itertools.count(1)
 
     # ----------------------------------------------------------------- ops
@@ -136,6 +143,39 @@ class Agent:
     def op_iptables_save(self, namespace: str) -> str:
         return self.kernel.iptables_save(namespace)
 
+    def op_forget(self) -> dict[str, int]:
+        """Forget what the kernels remember between connections: NAT flows and ``recent`` tables.
+
+        Every namespace with rules (the nodes, pods with catch-all redirects) is cleared, so the
+        next probes behave as in a cluster that has just been created. Closed TCP flows stay
+        (see :meth:`Kernel.conntrack_flush`): a new connection never follows one.
+        """
+        current = self.runner.current
+        names = sorted({rules.namespace for rules in current.rules + current.pod_rules})
+        found = {"conntrack_flushed": 0, "recent_cleared": 0}
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def forget(namespace: str) -> None:
+            try:
+                flushed = self.kernel.conntrack_flush(namespace)
+                cleared = self.kernel.clear_recent(namespace)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+                return
+            with lock:
+                found["conntrack_flushed"] += int(flushed)
+                found["recent_cleared"] += cleared
+
+        threads = [threading.Thread(target=forget, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return found
+
     def op_shutdown(self) -> dict[str, Any]:
         left = self.runner.teardown()
         self.server.close()
@@ -143,17 +183,26 @@ class Agent:
 
     def op_curl(self, batches: Sequence[tuple[str, Sequence[tuple[str, Sequence[str]]]]],
                 connect_timeout: float) -> list[list[dict[str, Any]]]:
-        """Each batch: (namespace, [(url, resolve entries)]); results in the same shape."""
-        results: list[list[dict[str, Any]]] = [[] for _ in batches]
-        errors: list[BaseException] = []
+        """Each batch: (namespace, [(url, resolve entries)]); results in the same shape.
 
-        def run(index: int, namespace: str, probes: Sequence[tuple[str, Sequence[str]]]) -> None:
+        A batch is cut into chunks of ``CURL_CHUNK`` URLs, one curl process each, all chunks in
+        parallel threads (curl's ``--parallel`` slows down faster than linearly with the number
+        of transfers it juggles).
+        """
+        results: list[list[dict[str, Any]]] = [[{}] * len(probes) for _, probes in batches]
+        errors: list[BaseException] = []
+        gate = threading.Semaphore(CURL_PARALLEL)
+
+        def run(index: int, start: int, namespace: str, probes: Sequence[tuple[str, Sequence[str]]]) -> None:
             try:
-                results[index] = self._curl(namespace, probes, connect_timeout)
+                with gate:
+                    results[index][start:start + len(probes)] = self._curl(namespace, probes, connect_timeout)
             except BaseException as exc:  # noqa: BLE001 - re-raised below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=run, args=(i, ns, probes)) for i, (ns, probes) in enumerate(batches)]
+        jobs = [(i, start, ns, probes[start:start + CURL_CHUNK])
+                for i, (ns, probes) in enumerate(batches) for start in range(0, len(probes), CURL_CHUNK)]
+        threads = [threading.Thread(target=run, args=job) for job in jobs]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -161,6 +210,28 @@ class Agent:
         if errors:
             raise errors[0]
         return results
+
+    def op_probe(self, batches: Sequence[tuple[str, Sequence[tuple[str, Sequence[str]]]]],
+                 series: Sequence[tuple[str, str, int, str, int]], connect_timeout: float) -> tuple[list, list]:
+        """``curl`` and ``udp_many`` at the same time (their timeouts overlap); both answers."""
+        tcp: list[list[dict[str, Any]]] = []
+        errors: list[BaseException] = []
+
+        def run_tcp() -> None:
+            try:
+                tcp.extend(self.op_curl(batches, connect_timeout) if batches else [])
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                errors.append(exc)
+
+        thread = threading.Thread(target=run_tcp)
+        thread.start()
+        try:
+            udp = self.op_udp_many(series, connect_timeout) if series else []
+        finally:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return tcp, udp
 
     def _curl(self, namespace: str, probes: Sequence[tuple[str, Sequence[str]]],
               connect_timeout: float) -> list[dict[str, Any]]:
@@ -183,24 +254,79 @@ class Agent:
 
     def op_udp(self, namespace: str, ip: str, port: int, payload: str, timeout: float) -> dict[str, Any]:
         """One datagram, ``echo PAYLOAD | nc -u`` style; the reply, a refusal, or silence."""
-        with self.udp_lock:
-            seq = self.server.udp_seq
-            with self.kernel.entered(namespace):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            body, kind = "", "timeout"
+        return self._udp_one(namespace, ip, port, payload, timeout)
+
+    def op_udp_many(self, series: Sequence[tuple[str, str, int, str, int]], timeout: float) -> list[list[dict[str, Any]]]:
+        """Several UDP probes, each ``(namespace, ip, port, payload, repeats)``, in parallel threads.
+
+        A probe's datagrams go one after another and stop at the first silence (the rest
+        would only repeat it); every datagram is tagged with its own probe id, so parallel
+        probes never take each other's log entries.
+        """
+        results: list[list[dict[str, Any]]] = [[] for _ in series]
+        errors: list[BaseException] = []
+        gate = threading.Semaphore(UDP_PARALLEL)
+
+        def run(index: int, namespace: str, ip: str, port: int, payload: str, repeats: int) -> None:
+            with gate:
+                try:
+                    for _ in range(repeats):
+                        found = self._udp_one(namespace, ip, port, payload, timeout)
+                        results[index].append(found)
+                        if found["kind"] == "timeout" and found["record"] is None:
+                            break
+                except BaseException as exc:  # noqa: BLE001 - re-raised below
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i, *item)) for i, item in enumerate(series)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return results
+
+    def _udp_one(self, namespace: str, ip: str, port: int, payload: str, timeout: float) -> dict[str, Any]:
+        probe_id = f"u{next(self.probe_ids)}"
+        with self.kernel.entered(namespace):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        body, kind = "", "timeout"
+        try:
+            sock.settimeout(timeout)
+            sock.connect((ip, port))
             try:
-                sock.settimeout(timeout)
-                sock.connect((ip, port))
-                sock.send((payload + "\n").encode("utf-8"))
-                body, kind = sock.recv(65535).decode("utf-8", "replace"), "reply"
-            except ConnectionRefusedError:
-                kind = "refused"
-            except (socket.timeout, TimeoutError):
-                kind = "timeout"
-            finally:
-                sock.close()
-            records = self.server.udp_since(seq)
-            return {"kind": kind, "body": body, "record": records[0] if records else None}
+                sock.send(b"KPROBE " + probe_id.encode("ascii") + b"\n" + (payload + "\n").encode("utf-8"))
+            except PermissionError:
+                pass  # a netfilter verdict on the way out (REJECT or DROP): the socket learns which below
+            body, kind = sock.recv(65535).decode("utf-8", "replace"), "reply"
+        except ConnectionRefusedError:
+            kind = "refused"
+        except (socket.timeout, TimeoutError):
+            kind = "timeout"
+        try:
+            if kind == "timeout":
+                body, kind = self._udp_late(sock, probe_id)
+        finally:
+            sock.close()
+        return {"kind": kind, "body": body, "record": self.server.take_udp(probe_id)}
+
+    def _udp_late(self, sock: socket.socket, probe_id: str) -> tuple[str, str]:
+        """Silence so far: was the datagram only waiting behind a busy server? Then take the late reply.
+
+        The kernel delivers in microseconds but the server answers in turn; once it has handled
+        everything queued, a datagram it logged with a reply means the reply is on its way.
+        """
+        self.server.settle()
+        with self.server.lock:
+            record = self.server.udp_tagged.get(probe_id)
+        if record is None or not record.get("replied"):
+            return "", "timeout"
+        try:
+            sock.settimeout(UDP_LATE_REPLY)
+            return sock.recv(65535).decode("utf-8", "replace"), "reply"
+        except (OSError, socket.timeout):
+            return "", "timeout"
 
     def op_preflight(self) -> str | None:
         try:

@@ -175,10 +175,41 @@ class Kernel:
         return done.stdout
 
     def conntrack_flush(self, namespace: str) -> bool:
-        """Forget the namespace's connections (stale NAT after a rule change); False without ``conntrack``."""
+        """Forget the namespace's flows that could carry stale NAT; False without ``conntrack``.
+
+        Deleted: UDP flows (kube-proxy clears stale UDP entries the same way) and TCP flows
+        still in SYN_SENT (a SYN that went unanswered: a new SYN of the same tuple would follow
+        its old NAT decision). Kept: every other TCP entry. A new SYN replaces a TIME_WAIT or
+        CLOSE entry of the same tuple anyway, and while they live MASQUERADE never picks a
+        source port that a pod still holds in TIME_WAIT (a SYN that lands on one is answered a
+        second late, and looks like a timeout).
+        """
         if self.conntrack is None:
             return False
-        return self.run_in(namespace, [self.conntrack, "-F"]).returncode == 0
+        ok = True
+        for selection in (["-p", "udp"], ["-p", "tcp", "--state", "SYN_SENT"]):
+            done = self.run_in(namespace, [self.conntrack, "-D", *selection])
+            ok = ok and (done.returncode == 0 or "0 flow entries" in done.stderr)
+        return ok
+
+    def clear_recent(self, namespace: str) -> int:
+        """Empty every ``-m recent`` table of the namespace (session affinity memory); returns how many.
+
+        The tables live in ``/proc/thread-self/net/xt_recent`` of the namespace the calling
+        thread is in; writing ``/`` to one clears it (``xt_recent``'s own interface).
+        """
+        cleared = 0
+        with self.entered(namespace):
+            folder = "/proc/thread-self/net/xt_recent"
+            try:
+                names = sorted(os.listdir(folder))
+            except FileNotFoundError:
+                return 0
+            for name in names:
+                with open(os.path.join(folder, name), "w", encoding="ascii") as handle:
+                    handle.write("/\n")
+                cleared += 1
+        return cleared
 
     def write_sysctls(self, namespace: str, sysctls: Sequence[Sysctl]) -> list[str]:
         """Write each sysctl inside the namespace; returns the optional ones the kernel lacks."""

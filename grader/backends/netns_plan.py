@@ -16,7 +16,9 @@ What the plan builds (the simulator's addresses, so that outcomes *and* client I
 * Routed pod networking, the way kindnet's ``ptp`` plugin wires a kind node: every pod has its
   own veth; the node side carries the pod subnet's gateway address (``10.244.X.1/32``, the same
   on every pod veth, and on the node's ``lo`` so that it exists with no pod too) and a ``/32``
-  route per pod; the pod has ``podIP/32``, a link route to the gateway and its default route
+  route per pod; ``lo`` carries the node IP too, ahead of the gateway, so that MASQUERADE of a
+  packet leaving through ``lo`` (to a hostNetwork endpoint on the same node) picks the node IP
+  as on a kind node, whose ``lo`` has no global address; the pod has ``podIP/32``, a link route to the gateway and its default route
   via the gateway. MASQUERADE towards a local pod therefore picks ``10.244.X.1``, exactly the
   address the simulator's packet walker uses (``Network.interface_address``).
 * Nodes route each other's pod ``/24`` via the other node's IP (kindnet host-gw style).
@@ -30,7 +32,9 @@ What the plan builds (the simulator's addresses, so that outcomes *and* client I
   says (``Network.first_packet``).
 * Sysctls are set explicitly in every namespace (they are inherited from the host otherwise):
   ``rp_filter=0``, IPv6 off, ICMP rate limiting off (REJECT answers with ICMP; a rate limit
-  would turn refusals into timeouts); nodes forward, accept ``127.0.0.1`` as a routable source
+  would turn refusals into timeouts), a listen backlog of 4096 (``somaxconn``: a batch of
+  probes opens hundreds of connections to one pod at once; an overflowing accept queue drops
+  SYNs and turns them into timeouts); nodes forward, accept ``127.0.0.1`` as a routable source
   (``route_localnet``) and send no redirects.
 * Each node gets one ``iptables-restore`` document: :func:`grader.sim.proxy.render_node_rules`
   for the node's :meth:`~grader.sim.network.Network.proxy_inputs`, byte for byte.
@@ -336,6 +340,8 @@ _COMMON = (
     Sysctl("net.ipv4.icmp_ratemask", "0"),
     Sysctl("net.ipv6.conf.all.disable_ipv6", "1", required=False),
     Sysctl("net.ipv6.conf.default.disable_ipv6", "1", required=False),
+    # Listeners are asked for a 4096 backlog; kernels before 5.4 cap it at 128 unless told.
+    Sysctl("net.core.somaxconn", "4096", required=False),
 )
 SYSCTLS = {
     # The LAN namespace has no iptables rules, so bridged frames pass whatever br_netfilter does; its
@@ -425,6 +431,10 @@ class _Builder:
     def nodes(self) -> None:
         for (node, ns), spec in zip(self.node_names(), self.topology.nodes):
             gateway = self.network.gateways[node]
+            # The node IP first: MASQUERADE of a packet that leaves through lo (a Service whose
+            # endpoint is this node's own hostNetwork pod) takes lo's first global address; on a
+            # kind node lo has none and the kernel falls back to eth0's, the node IP (R-KP-9).
+            self.addresses.append(Address(ns, "lo", f"{spec.ip}/32"))
             self.addresses.append(Address(ns, "lo", f"{gateway}/32"))
             for other in self.topology.nodes:
                 if other.name != node:

@@ -3,6 +3,9 @@
 This is the only place that knows which kind uses which function; the simulated API server
 (:mod:`grader.sim.registry`) calls :func:`strategy_for` and nothing else. Validation and
 defaulting happen here, once, at the API boundary; everything downstream trusts the objects.
+
+The validators are imported when the first strategy is asked for, not with this module, so
+``import grader`` does not compile them.
 """
 
 from __future__ import annotations
@@ -10,11 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from grader.model import discovery_validation as dv
-from grader.model import pod_defaults as pd
-from grader.model import pod_validation as pv
-from grader.model import workload_validation as wv
 from grader.model.fielderrors import FieldError, dedupe
+from grader.model.memo import IdentityMemo
 from grader.model.objects import (
     evolve,
     Deployment,
@@ -26,14 +26,6 @@ from grader.model.objects import (
     ReplicaSet,
     Service,
 )
-from grader.model.service_defaults import default_service, ip_family_errors
-from grader.model.service_strategy import begin_create, begin_update, drop_type_dependent_fields
-from grader.model.service_validation import (
-    validate_cluster_ips_related_fields,
-    validate_service,
-    validate_service_update,
-)
-from grader.model.service_warnings import service_warnings
 
 __all__ = ["Strategy", "strategy_for"]
 
@@ -80,13 +72,19 @@ class Strategy:
 
 
 def _service_allocation_errors(new: Service, old: Service | None) -> list[FieldError]:
+    from grader.model.service_defaults import ip_family_errors
+    from grader.model.service_validation import validate_cluster_ips_related_fields
+
     errs = validate_cluster_ips_related_fields(new.spec)
     return errs or ip_family_errors(new, old)
 
 
 def _pod_prepare_create(pod: Pod) -> Pod:
     """The pod registry's ``PrepareForCreate``: every new pod starts ``Pending``."""
-    return pod.replace(status=evolve(pod.status, phase="Pending"))
+    return pod.replace(status=_pending(pod.status))
+
+
+_pending = IdentityMemo(lambda status: evolve(status, phase="Pending"))
 
 
 def _keep_node_name(old: Pod, new: Pod) -> Pod:
@@ -96,44 +94,59 @@ def _keep_node_name(old: Pod, new: Pod) -> Pod:
     return new.replace(spec=evolve(new.spec, node_name=old.spec.node_name))
 
 
-def _replicaset_warnings(new: ReplicaSet, old: ReplicaSet | None) -> list[str]:
-    return pv.pod_template_warnings(new.spec.template, "spec.template")
+def _strategies() -> dict[type, Strategy]:
+    """Every kind's strategy (built once, on first use)."""
+    from grader.model import discovery_validation as dv
+    from grader.model import pod_defaults as pd
+    from grader.model import pod_validation as pv
+    from grader.model import workload_validation as wv
+    from grader.model.service_defaults import default_service
+    from grader.model.service_strategy import begin_create, begin_update, drop_type_dependent_fields
+    from grader.model.service_validation import validate_service, validate_service_update
+    from grader.model.service_warnings import service_warnings
+
+    def replicaset_warnings(new: ReplicaSet, old: ReplicaSet | None) -> list[str]:
+        return pv.pod_template_warnings(new.spec.template, "spec.template")
+
+    return {
+        Pod: Strategy(
+            pd.default_pod,
+            pv.validate_pod,
+            lambda old, new: pv.validate_pod(new) + pv.validate_pod_update(old, new),
+            lambda new, old: pv.pod_warnings(new),
+            prepare_create=_pod_prepare_create,
+            patch_update=_keep_node_name,
+        ),
+        Service: Strategy(
+            default_service,
+            validate_service,
+            validate_service_update,
+            service_warnings,
+            prepare_create=begin_create,
+            patch_update=begin_update,
+            prepare_update=drop_type_dependent_fields,
+            check_allocation=_service_allocation_errors,
+        ),
+        Deployment: Strategy(
+            pd.default_deployment,
+            wv.validate_deployment,
+            wv.validate_deployment_update,
+            lambda new, old: wv.deployment_warnings(new),
+        ),
+        ReplicaSet: Strategy(
+            pd.default_replicaset, wv.validate_replicaset, wv.validate_replicaset_update, replicaset_warnings
+        ),
+        Namespace: Strategy(pd.default_namespace, dv.validate_namespace),
+        EndpointSlice: Strategy(pd.default_endpoint_slice, dv.validate_endpoint_slice),
+        Endpoints: Strategy(pd.default_endpoints, dv.validate_endpoints),
+    }
 
 
-_STRATEGIES: dict[type, Strategy] = {
-    Pod: Strategy(
-        pd.default_pod,
-        pv.validate_pod,
-        lambda old, new: pv.validate_pod(new) + pv.validate_pod_update(old, new),
-        lambda new, old: pv.pod_warnings(new),
-        prepare_create=_pod_prepare_create,
-        patch_update=_keep_node_name,
-    ),
-    Service: Strategy(
-        default_service,
-        validate_service,
-        validate_service_update,
-        service_warnings,
-        prepare_create=begin_create,
-        patch_update=begin_update,
-        prepare_update=drop_type_dependent_fields,
-        check_allocation=_service_allocation_errors,
-    ),
-    Deployment: Strategy(
-        pd.default_deployment,
-        wv.validate_deployment,
-        wv.validate_deployment_update,
-        lambda new, old: wv.deployment_warnings(new),
-    ),
-    ReplicaSet: Strategy(
-        pd.default_replicaset, wv.validate_replicaset, wv.validate_replicaset_update, _replicaset_warnings
-    ),
-    Namespace: Strategy(pd.default_namespace, dv.validate_namespace),
-    EndpointSlice: Strategy(pd.default_endpoint_slice, dv.validate_endpoint_slice),
-    Endpoints: Strategy(pd.default_endpoints, dv.validate_endpoints),
-}
+_STRATEGIES: dict[type, Strategy] = {}
 
 
 def strategy_for(cls: type) -> Strategy | None:
     """The strategy of a kind the API accepts writes for, or None (Nodes are read-only here)."""
+    if not _STRATEGIES:
+        _STRATEGIES.update(_strategies())
     return _STRATEGIES.get(cls)

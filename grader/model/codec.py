@@ -240,9 +240,16 @@ class _Decoder:
         return int(value)
 
     def struct(self, data: dict, cls: type, gpath: str, ipath: str) -> Any:
-        fields_of(cls)
-        by_json = _BY_JSON[cls]
-        owner = getattr(cls, "GO_NAME", cls.__name__)
+        if cls in _SHARED:
+            return self._shared_struct(data, cls, gpath, ipath)
+        return self._struct(data, cls, gpath, ipath)
+
+    def _struct(self, data: dict, cls: type, gpath: str, ipath: str) -> Any:
+        found = _OWNERS.get(cls)
+        if found is None:
+            fields_of(cls)
+            found = _OWNERS[cls] = (_BY_JSON[cls], getattr(cls, "GO_NAME", cls.__name__))
+        by_json, owner = found
         kwargs = {}
         for key in sorted(data, key=str):
             name = str(key)
@@ -254,6 +261,43 @@ class _Decoder:
             sub_g = f"{gpath}.{name}" if gpath else name
             kwargs[spec.attr] = self.value(data[key], spec.kind, owner, sub_g, sub_i)
         return cls(**kwargs)
+
+    def _shared_struct(self, data: dict, cls: type, gpath: str, ipath: str) -> Any:
+        """Decode ``data`` once per distinct input: equal inputs give the very same object.
+
+        Decoding is a pure function of the input, and the objects are immutable, so a
+        successful decode without unknown fields is reused for an identical input (the key is
+        the input's ``repr``, which tells ``1`` from ``1.0`` and ``True`` from ``"true"`` and
+        keeps key order). Bulk pods of one template then share one ``PodSpec``, and the
+        defaulting and validation memos downstream hit.
+        """
+        try:
+            key = repr(data)
+        except Exception:  # noqa: BLE001 - an unrepresentable value: decode it the plain way
+            key = None
+        if key is not None:
+            found = _SHARED_MEMO.get((cls, key))
+            if found is not None:
+                return found
+        unknown = len(self.unknown)
+        obj = self._struct(data, cls, gpath, ipath)
+        if key is not None and len(self.unknown) == unknown:
+            if len(_SHARED_MEMO) >= _SHARED_MEMO_SIZE:
+                _SHARED_MEMO.clear()
+            _SHARED_MEMO[(cls, key)] = obj
+        return obj
+
+
+_OWNERS: dict[type, tuple[dict[str, "_Field"], str]] = {}
+_SHARED: set[type] = set()
+"""Struct classes decoded once per distinct input (see :meth:`_Decoder._shared_struct`)."""
+_SHARED_MEMO: dict[tuple[type, str], Any] = {}
+_SHARED_MEMO_SIZE = 4096
+
+
+def share_decoded(cls: type) -> None:
+    """Decode equal inputs of ``cls`` into one shared object (for large, repetitive structs)."""
+    _SHARED.add(cls)
 
 
 def _go_number(value: Any) -> str:
@@ -285,6 +329,21 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value is False or value == 0 or value == () or value == {}
 
 
+_ENCODE_PLANS: dict[type, tuple[tuple[str, str, bool], ...]] = {}
+_SCALARS = frozenset((str, int, bool, float, type(None)))
+
+
+def _encode_plan(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    """Per field: attribute, JSON name, and whether an empty value is omitted."""
+    keep_zero = getattr(cls, "KEEP_ZERO", ())
+    plan = tuple(
+        (spec.attr, spec.json, spec.kind.tag not in ("ptr", "raw") and spec.attr not in keep_zero)
+        for spec in fields_of(cls)
+    )
+    _ENCODE_PLANS[cls] = plan
+    return plan
+
+
 def encode(obj: Any) -> Any:
     """Encode an object back to JSON-like data in API field names, omitting empty values.
 
@@ -292,16 +351,19 @@ def encode(obj: Any) -> Any:
     those named in the dataclass's ``KEEP_ZERO`` class attribute (Go fields without
     ``omitempty``, such as ``containerPort``).
     """
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        keep_zero = getattr(type(obj), "KEEP_ZERO", ())
+    cls = type(obj)
+    if cls in _SCALARS:
+        return obj
+    plan = _ENCODE_PLANS.get(cls)
+    if plan is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        plan = _encode_plan(cls)
+    if plan is not None:
         out = {}
-        for spec in fields_of(type(obj)):
-            value = getattr(obj, spec.attr)
-            if value is None:
+        for attr, json_name, may_omit in plan:
+            value = getattr(obj, attr)
+            if value is None or (may_omit and _is_empty(value)):
                 continue
-            if spec.kind.tag not in ("ptr", "raw") and _is_empty(value) and spec.attr not in keep_zero:
-                continue
-            out[spec.json] = encode(value)
+            out[json_name] = encode(value)
         return out
     if isinstance(obj, tuple):
         return [encode(v) for v in obj]

@@ -20,6 +20,7 @@ Not modelled: IPv6 groups of more than four hex digits (Go 1.16's ``xtoi`` accep
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -66,6 +67,11 @@ def _parse_ipv4_sloppy(text: str) -> ipaddress.IPv4Address | None:
     parts = text.split(".")
     if len(parts) != 4:
         return None
+    if all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):  # the common case, quickly
+        a, b, c, d = (int(p) for p in parts)
+        if a > 255 or b > 255 or c > 255 or d > 255:
+            return None
+        return ipaddress.IPv4Address((a << 24) | (b << 16) | (c << 8) | d)
     values = [_go_dtoi(p) for p in parts]
     if any(v is None or v > 255 for v in values):
         return None
@@ -88,6 +94,7 @@ def _parse_ipv6_sloppy(text: str) -> ipaddress.IPv6Address | None:
         return None
 
 
+@functools.lru_cache(maxsize=16384)
 def parse_ip_sloppy(text: str) -> GoIP | None:
     """``netutils.ParseIPSloppy``: the first ``.`` or ``:`` decides the family; None if invalid.
 

@@ -21,6 +21,7 @@ from grader.model.objects import (
     Node,
     Object,
     Pod,
+    PodSpec,
     ReplicaSet,
     Service,
 )
@@ -40,6 +41,8 @@ KINDS: dict[tuple[str, str], type[Object]] = {
     (cls.API_VERSION, cls.KIND): cls
     for cls in (Pod, Service, Endpoints, EndpointSlice, Deployment, ReplicaSet, Namespace, Node)
 }
+
+codec.share_decoded(PodSpec)  # bulk pods of one template decode to one PodSpec (memos downstream hit)
 
 
 @dataclass(frozen=True, slots=True)

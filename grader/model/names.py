@@ -7,8 +7,10 @@ like apimachinery's ``pkg/util/validation`` helpers; callers turn each message i
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from typing import Callable
 
 __all__ = [
     "empty_error",
@@ -65,6 +67,17 @@ _PORT_NAME_CHARSET = re.compile(r"^[-a-z0-9]+$")
 _PORT_NAME_LETTER = re.compile(r"[a-z]")
 
 
+def _memoized(check: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """Remember a pure string check's messages (names and label values repeat a lot)."""
+    cached = functools.lru_cache(maxsize=8192)(lambda value: tuple(check(value)))
+
+    @functools.wraps(check)
+    def wrapper(value: str) -> list[str]:
+        return list(cached(value))
+
+    return wrapper
+
+
 def max_len_error(length: int) -> str:
     return f"must be no more than {length} characters"
 
@@ -114,6 +127,7 @@ def is_valid_port_name(name: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_dns1123_label(value: str) -> list[str]:
     """R-API-12: a lowercase RFC 1123 label (max 63); dots get their own message."""
     errs = []
@@ -127,6 +141,7 @@ def is_dns1123_label(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_dns1123_subdomain(value: str) -> list[str]:
     """A lowercase RFC 1123 subdomain (max 253)."""
     errs = []
@@ -137,6 +152,7 @@ def is_dns1123_subdomain(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_dns1035_label(value: str) -> list[str]:
     """R-API-13: a DNS-1035 label (max 63), starting with a letter."""
     errs = []
@@ -147,6 +163,7 @@ def is_dns1035_label(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_qualified_name(value: str) -> list[str]:
     """A label or annotation key: ``[prefix/]name``."""
     errs: list[str] = []
@@ -174,6 +191,7 @@ def is_qualified_name(value: str) -> list[str]:
     return errs
 
 
+@_memoized
 def is_valid_label_value(value: str) -> list[str]:
     """A label value: empty, or up to 63 alphanumerics with ``-_.`` inside."""
     errs = []

@@ -72,34 +72,63 @@ __all__ = [
 ]
 
 
-_EVOLVERS: dict[type, Any] = {}
+_EVOLVERS: dict[tuple, Any] = {}
+"""``(class, *changed fields)`` → a compiled copier for that change (hot changes only)."""
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_USES: dict[tuple, int] = {}
+_HOT = 16
+"""Uses of one (class, changed fields) pair before it gets its own compiled copier."""
 
 
-def _make_evolver(cls: type) -> Any:
-    """Compile a copy function for one class: one line per field, no loops, no getattr."""
-    names = tuple(f.name for f in dataclasses.fields(cls))
+def _compile_copier(cls: type, changed: tuple[str, ...]) -> Any:
+    """One line per field, no loops: changed fields from ``c``, the others from the original."""
     lines = [f"def evolve_{cls.__name__}(obj, c):", "    n = _new(_cls)"]
-    lines += [f"    _set(n, {name!r}, c[{name!r}] if {name!r} in c else obj.{name})" for name in names]
+    lines += [f"    _set(n, {name!r}, c[{name!r}])" if name in changed else f"    _set(n, {name!r}, obj.{name})"
+              for name in _FIELDS[cls]]
     lines.append("    return n")
     scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
     exec("\n".join(lines), scope)  # noqa: S102 - source built from the class's own field names
-    return scope[f"evolve_{cls.__name__}"], frozenset(names)
+    return scope[f"evolve_{cls.__name__}"]
+
+
+def _copy(obj: Any, changes: dict[str, Any]) -> Any:
+    """The plain copy loop, for changes too rare to be worth compiling."""
+    cls = type(obj)
+    new = object.__new__(cls)
+    for name in _FIELDS[cls]:
+        object.__setattr__(new, name, changes[name] if name in changes else getattr(obj, name))
+    return new
+
+
+def _copier(key: tuple) -> Any:
+    """The copier for ``key`` = ``(class, *changed fields)``: the plain loop until the change is hot."""
+    cls = key[0]
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    unknown = sorted(set(key[1:]) - set(names))
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
+    uses = _USES[key] = _USES.get(key, 0) + 1
+    if uses < _HOT:
+        return _copy
+    del _USES[key]
+    copier = _EVOLVERS[key] = _compile_copier(cls, key[1:])
+    return copier
 
 
 def evolve(obj: Any, /, **changes: Any) -> Any:
     """A copy of a frozen dataclass with some fields changed: ``dataclasses.replace``, faster.
 
     The model copies objects constantly (defaulting, allocation, status writes), and the
-    standard ``replace`` re-inspects the class on every call. This one compiles a copier per
-    class once and skips ``__init__`` (no model class has ``__post_init__``).
+    standard ``replace`` re-inspects the class on every call. This one copies field by field,
+    compiles a copier for each class and set of changed fields once that change is frequent,
+    and skips ``__init__`` (no model class has ``__post_init__``).
     """
-    cls = type(obj)
-    found = _EVOLVERS.get(cls)
-    if found is None:
-        found = _EVOLVERS[cls] = _make_evolver(cls)
-    copier, names = found
-    if not changes.keys() <= names:
-        raise TypeError(f"{cls.__name__} has no field(s) {sorted(changes.keys() - names)}")
+    key = (type(obj), *changes)
+    copier = _EVOLVERS.get(key)
+    if copier is None:
+        copier = _copier(key)
     return copier(obj, changes)
 
 

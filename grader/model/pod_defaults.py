@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from grader.model.memo import IdentityMemo
 from grader.model.objects import (
     evolve,
     Container,
@@ -176,10 +177,18 @@ def _with_default_tolerations(tolerations: tuple[Toleration, ...]) -> tuple[Tole
 
 def default_pod(pod: Pod) -> Pod:
     """A Pod as the API server stores it on create: v1 defaults, R-CP-6..8, R-HN-1, admission."""
-    spec = _default_pod_spec(pod.spec, host_network_ports=True)
+    return pod.replace(spec=_default_pod_only_spec(pod.spec))
+
+
+def _default_pod_spec_of_pod(spec: PodSpec) -> PodSpec:
+    """The defaulted spec of a Pod: a pure function of the spec, memoized per spec object."""
+    spec = _default_pod_spec(spec, host_network_ports=True)
     if spec.enable_service_links is None:
         spec = evolve(spec, enable_service_links=True)
-    return pod.replace(spec=_admit_pod_spec(spec))
+    return _admit_pod_spec(spec)
+
+
+_default_pod_only_spec = IdentityMemo(_default_pod_spec_of_pod)
 
 
 def default_pod_template(template: PodTemplateSpec) -> PodTemplateSpec:
@@ -189,7 +198,10 @@ def default_pod_template(template: PodTemplateSpec) -> PodTemplateSpec:
     ``enableServiceLinks`` (``SetDefaults_Pod``) and no admission defaults: templates are not
     Pods.
     """
-    return evolve(template, spec=_default_pod_spec(template.spec, False))
+    return evolve(template, spec=_default_template_spec(template.spec))
+
+
+_default_template_spec = IdentityMemo(lambda spec: _default_pod_spec(spec, False))
 
 
 # --------------------------------------------------------------------------- workloads

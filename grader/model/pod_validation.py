@@ -42,6 +42,7 @@ from grader.model.names import (
     is_valid_port_name,
     is_valid_port_num,
 )
+from grader.model.memo import IdentityMemo
 from grader.model.objects import (
     evolve,
     Container,
@@ -424,11 +425,25 @@ def validate_pod_template(template: PodTemplateSpec, path: str) -> list[FieldErr
     """
     errs = validate_labels(template.metadata.labels, f"{path}.labels")
     errs.extend(validate_annotations(template.metadata.annotations, f"{path}.annotations"))
-    errs.extend(validate_pod_spec(template.spec, f"{path}.spec", is_template=True))
+    errs.extend(_template_spec_errors(template.spec, f"{path}.spec"))
     if template.spec.ephemeral_containers:
         errs.append(forbidden(f"{path}.spec.ephemeralContainers",
                               "ephemeral containers not allowed in pod template"))
     return errs
+
+
+def _template_spec_errors(spec: PodSpec, path: str) -> list[FieldError]:
+    """``validate_pod_spec`` of a template's spec, memoized per spec object and path."""
+    memo = _TEMPLATE_MEMOS.get(path)
+    if memo is None:
+        if len(_TEMPLATE_MEMOS) > 64:
+            _TEMPLATE_MEMOS.clear()
+        memo = _TEMPLATE_MEMOS[path] = IdentityMemo(
+            lambda s, where=path: tuple(validate_pod_spec(s, where, is_template=True)))
+    return list(memo(spec))
+
+
+_TEMPLATE_MEMOS: dict[str, IdentityMemo] = {}
 
 
 # --------------------------------------------------------------------------- pods
@@ -437,12 +452,21 @@ def validate_pod_template(template: PodTemplateSpec, path: str) -> list[FieldErr
 def _validate_pod_metadata_and_spec(pod: Pod) -> list[FieldError]:
     """``validatePodMetadataAndSpec``: shared by create and update."""
     errs = validate_object_meta(pod.metadata, True, dns1123_subdomain_name)
-    errs.extend(validate_pod_spec(pod.spec, "spec", is_template=False))
-    for i, ctr in enumerate(pod.spec.containers):
-        errs.extend(_image_whitespace_errors(ctr, f"spec.containers[{i}]"))
-    for i, ctr in enumerate(pod.spec.init_containers):
-        errs.extend(_image_whitespace_errors(ctr, f"spec.initContainers[{i}]"))
+    errs.extend(_pod_spec_errors(pod.spec))
     return errs
+
+
+def _spec_errors_of_pod(spec: PodSpec) -> tuple[FieldError, ...]:
+    """The spec part of ``validatePodMetadataAndSpec``: a pure function of the spec."""
+    errs = validate_pod_spec(spec, "spec", is_template=False)
+    for i, ctr in enumerate(spec.containers):
+        errs.extend(_image_whitespace_errors(ctr, f"spec.containers[{i}]"))
+    for i, ctr in enumerate(spec.init_containers):
+        errs.extend(_image_whitespace_errors(ctr, f"spec.initContainers[{i}]"))
+    return tuple(errs)
+
+
+_pod_spec_errors = IdentityMemo(_spec_errors_of_pod)
 
 
 def validate_pod(pod: Pod) -> list[FieldError]:
@@ -574,7 +598,10 @@ def _port_warnings(spec: PodSpec, spec_path: str) -> list[str]:
 
 def pod_warnings(pod: Pod) -> list[str]:
     """R-W-1 warnings of a Pod (``GetWarningsForPod``), without the ``Warning: `` prefix."""
-    return _port_warnings(pod.spec, "spec")
+    return list(_pod_spec_warnings(pod.spec))
+
+
+_pod_spec_warnings = IdentityMemo(lambda spec: tuple(_port_warnings(spec, "spec")))
 
 
 def pod_template_warnings(template: PodTemplateSpec, path_prefix: str) -> list[str]:

@@ -5,17 +5,21 @@ files are size-limited, bytes must be UTF-8, aliases may not expand a document b
 budget (the "billion laughs" bomb), duplicate keys are refused, and timestamps stay strings
 (kubectl converts YAML to JSON, where there are no dates). Problems raise
 :class:`~grader.errors.ManifestError` with one line that names the source and the problem.
+
+PyYAML is imported on the first parse, not with this module: reading objects that are
+already mappings (and ``import grader``) does not pay for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from grader.errors import ManifestError
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["Document", "MAX_BYTES", "MAX_NODES", "load_documents", "read_source"]
 
@@ -25,11 +29,23 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 """Largest number of YAML nodes one document may expand to once aliases are followed."""
 
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LOADER: Any = None
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
-    """Safe loader that refuses duplicate keys and keeps timestamps as strings."""
+def _loader_class() -> Any:
+    """The safe loader that refuses duplicate keys and keeps timestamps as strings (built once)."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        loader = type("_Loader", (base,), {"__doc__": _loader_class.__doc__})
+        loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+        loader.add_constructor(
+            "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+        )
+        _LOADER = loader
+    return _LOADER
 
 
 def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict:
@@ -45,12 +61,6 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict:
             raise _Problem(key_node, f'key "{key}" already set in map')
         mapping[key] = loader.construct_object(value_node, deep=False)
     return mapping
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-_Loader.add_constructor(
-    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
-)
 
 
 class _Problem(Exception):
@@ -118,7 +128,9 @@ def load_documents(raw: str | bytes, source: str = "<string>") -> list[Document]
     if len(text) > MAX_BYTES:
         raise ManifestError(_too_big(source, len(text)), source=source)
     docs: list[Document] = []
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader_class()(text)
     try:
         index = 0
         while loader.check_node():
@@ -159,6 +171,8 @@ def _describe(exc: yaml.MarkedYAMLError, text: str) -> str:
 
 def _check_expansion(root: yaml.Node, source: str) -> None:
     """Refuse documents whose aliases expand past :data:`MAX_NODES` nodes or refer to themselves."""
+    import yaml
+
     sizes: dict[int, int] = {}
     active: set[int] = set()
 

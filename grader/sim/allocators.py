@@ -147,7 +147,12 @@ class ClusterIPAllocator:
 
 
 class PodIPAllocator:
-    """Pod IPs of one node's pod CIDR, handed out in order from ``.2`` (``.1`` is the gateway)."""
+    """Pod IPs of one node's pod CIDR, handed out in order from ``.2`` (``.1`` is the gateway).
+
+    The free offsets are one bitmap (a Python int), so finding the next free address after
+    the last one given is a couple of big-integer operations, not a scan: O(1) amortised for
+    any CIDR size, even when the range is nearly full.
+    """
 
     def __init__(self, cidr: str) -> None:
         self.network = ipaddress.ip_network(cidr)
@@ -156,20 +161,36 @@ class PodIPAllocator:
         self._size = self.network.num_addresses
         self._next = 2
         self._used: set[int] = set()
+        span = max(self._size - 3, 0)
+        self._free = ((1 << span) - 1) << 2  # offsets 2 .. size-2
+        self._v4 = self.network.version == 4
 
     def allocate_next(self) -> str:
         """The next free address after the last one given (host-local IPAM rotates)."""
-        span = self._size - 3
-        for i in range(span):
-            at = 2 + (self._next - 2 + i) % span
-            if at not in self._used:
-                self._used.add(at)
-                self._next = at + 1
-                return str(ipaddress.ip_address(self._base + at))
-        raise AllocationError(f"no IP addresses available in range set: {self.network}")
+        free = self._free
+        if not free:
+            raise AllocationError(f"no IP addresses available in range set: {self.network}")
+        start = self._next if 2 <= self._next < self._size - 1 else 2
+        above = free >> start
+        if above:
+            at = start + (above & -above).bit_length() - 1
+        else:
+            at = (free & -free).bit_length() - 1
+        self._free = free & ~(1 << at)
+        self._used.add(at)
+        self._next = at + 1
+        return self._text(self._base + at)
+
+    def _text(self, value: int) -> str:
+        if self._v4:
+            return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+        return str(ipaddress.ip_address(value))
 
     def release(self, ip: str) -> None:
-        self._used.discard(int(ipaddress.ip_address(ip)) - self._base)
+        at = int(ipaddress.ip_address(ip)) - self._base
+        if at in self._used:
+            self._used.discard(at)
+            self._free |= 1 << at
 
 
 @dataclass

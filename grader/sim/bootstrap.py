@@ -1,5 +1,8 @@
 """What a fresh kind cluster already holds: namespaces, nodes, and the two system Services.
 
+Nodes report ``capacity`` and ``allocatable`` ``pods: "110"`` (the kubelet's default
+``maxPods``), which the scheduler's NodeResourcesFit filter and the kubelet's admission enforce.
+
 Everything is created through the same registry path as the learner's objects (defaulting,
 allocation, validation), at the cluster's creation time, so ``kubectl get`` shows the same
 ``kubernetes`` Service (10.96.0.1) and ``kube-dns`` (10.96.0.10) as kind does.
@@ -9,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from grader.model.codec import decode
 from grader.model.objects import EndpointSlice, Endpoints, Namespace, Node, Service
 from grader.sim.clock import EPOCH, format_timestamp
+from grader.sim.controllers.scheduler import DEFAULT_MAX_PODS
+from grader.sim.registry import uuid4_text
 from grader.sim.topology import NodeSpecification
 
 if TYPE_CHECKING:
@@ -58,7 +62,7 @@ def _node(spec: NodeSpecification) -> Node:
         "metadata": {
             "name": spec.name,
             "labels": spec.all_labels(),
-            "uid": str(uuid.UUID(bytes=hashlib.sha256(spec.name.encode()).digest()[:16], version=4)),
+            "uid": uuid4_text(int.from_bytes(hashlib.sha256(spec.name.encode()).digest()[:16], "big")),
             "creationTimestamp": format_timestamp(EPOCH),
         },
         "spec": {
@@ -68,6 +72,8 @@ def _node(spec: NodeSpecification) -> Node:
             "taints": [{"key": k, "value": v, "effect": e} for k, v, e in spec.taints] or None,
         },
         "status": {
+            "capacity": {"pods": str(DEFAULT_MAX_PODS)},
+            "allocatable": {"pods": str(DEFAULT_MAX_PODS)},
             "addresses": [{"type": "InternalIP", "address": spec.ip}, {"type": "Hostname", "address": spec.name}],
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                             "message": "kubelet is posting ready status"}],

@@ -336,7 +336,7 @@ def _rule_key(rule: nf.Rule) -> tuple | None:
         return None
     if dst is not None:
         net = _net(dst.cidr)
-        if net.num_addresses != 1:
+        if net.prefixlen != net.max_prefixlen:  # more than one address
             return None
         return ("d", str(net.network_address), port.protocol.lower(), port.port)
     return ("p", port.protocol.lower(), port.port)
@@ -420,6 +420,10 @@ class _Journey:
         route = self.route(host, pkt)
         if route.kind == "local":
             ending = self.filter(host, "OUTPUT", pkt) if originated else None
+            if originated and ending is None:
+                # The node's own packet leaves through lo: nat POSTROUTING (KUBE-POSTROUTING's
+                # MASQUERADE) applies before it comes back in (R-KP-9).
+                pkt = self.postrouting(host, host, pkt)
             ending = ending or self.filter(host, "INPUT", pkt)
             return (ending or self.deliver(host, pkt)), "", pkt
         ending = self.filter(host, "OUTPUT" if originated else "FORWARD", pkt)

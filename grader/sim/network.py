@@ -23,6 +23,7 @@ It implements :class:`grader.sim.dataplane.Fabric`; :mod:`grader.sim.probe` driv
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,23 @@ class Socket:
         return ln.protocol == protocol and ln.port == port and ln.address in ("0.0.0.0", "::", address)
 
 
+def _pod_sockets(pod: Pod) -> tuple[Socket, ...]:
+    """The sockets of a running pod's running containers (none for a pod that does not run)."""
+    if not pod.spec.node_name or not pod.status.pod_ip or pod.status.phase != "Running":
+        return ()
+    running = _running(pod)
+    return tuple(
+        Socket(ln, pod, app)
+        for app in appcat.pod_apps(pod) if app.container in running
+        for ln in app.listeners
+    )
+
+
+_POD_SOCKETS: "weakref.WeakKeyDictionary[Cluster, dict]" = weakref.WeakKeyDictionary()
+"""Per cluster, each pod's sockets at the last snapshot: a stored pod object never changes, so
+the next snapshot reuses them for every pod still stored as the very same object."""
+
+
 def _running(pod: Pod) -> set[str]:
     running = set()
     for status in pod.status.container_statuses:
@@ -103,29 +121,31 @@ class Network:
         self._source_ranges: tuple[tuple[str, ...], ...] = ()
         self._ignored_cluster_ips: dict[str, Service] | None = None
         self.load_balancer = _load_balancer(cluster)
+        previous = _POD_SOCKETS.get(cluster, {})
+        current: dict[tuple[str, str], tuple[Pod, tuple[Socket, ...]]] = {}
         for pod in cluster.registry.iter(Pod):
-            self._add_pod(pod)
+            key = (pod.metadata.namespace, pod.metadata.name)
+            hit = previous.get(key)
+            if hit is None or hit[0] is not pod:
+                hit = (pod, _pod_sockets(pod))
+            current[key] = hit
+            self._add_pod(pod, hit[1])
+        _POD_SOCKETS[cluster] = current
         self._add_health_checks()
 
     # ------------------------------------------------------------------ building
 
-    def _add_pod(self, pod: Pod) -> None:
+    def _add_pod(self, pod: Pod, sockets: tuple[Socket, ...]) -> None:
         node = pod.spec.node_name
         if not node or node not in self.nodes or not pod.status.pod_ip or pod.status.phase != "Running":
             return
-        running = _running(pod)
-        sockets = [
-            Socket(ln, pod, app)
-            for app in appcat.pod_apps(pod) if app.container in running
-            for ln in app.listeners
-        ]
         if pod.spec.host_network:
             self.sockets[f"node:{node}"].extend(sockets)
             return
         host = f"pod:{pod.namespace}/{pod.name}"
         self.pods[host] = pod
         self.pod_by_ip[pod.status.pod_ip] = host
-        self.sockets[host] = sockets
+        self.sockets[host] = list(sockets)
 
     def _add_health_checks(self) -> None:
         """kube-proxy serves ``/healthz`` on each LoadBalancer+Local Service's healthCheckNodePort (R-TP-3)."""

@@ -9,7 +9,6 @@ report ``unchanged``. A failure at any step gives back what the request allocate
 from __future__ import annotations
 
 import random
-import uuid
 from collections import defaultdict
 from typing import Callable, Iterator
 
@@ -29,7 +28,7 @@ from grader.sim.clock import Clock
 from grader.sim.results import ObjectResult
 from grader.sim.service_alloc import ServiceAllocators, allocate_create, allocate_update, release_all
 
-__all__ = ["Registry", "Watcher"]
+__all__ = ["Registry", "Watcher", "uuid4_text"]
 
 Watcher = Callable[[type, "Object | None", "Object | None"], None]
 """Called after every write as ``watcher(kind, old, new)``: ``old`` None = added, ``new`` None = deleted."""
@@ -47,6 +46,8 @@ class Registry:
         self._version = 0
         self._objects: dict[type, dict[tuple[str, str], Object]] = defaultdict(dict)
         self._watchers: list[Watcher] = []
+        self._stamp_moment: object = None
+        self._stamp_text = ""
 
     def watch(self, watcher: Watcher) -> None:
         """Subscribe to every write, like an informer's event handler (synchronous)."""
@@ -76,13 +77,26 @@ class Registry:
 
     # ------------------------------------------------------------------ writes by controllers
 
-    def put(self, obj: Object) -> Object:
-        """Store an object as is (controllers and status writers); bumps resourceVersion."""
-        obj = obj.replace(metadata=evolve(obj.metadata, resource_version=self._next_version()))
-        key = (obj.metadata.namespace, obj.metadata.name)
-        old = self._objects[type(obj)].get(key)
-        self._objects[type(obj)][key] = obj
-        self._notify(type(obj), old, obj)
+    def put(self, obj: Object, /, *, meta: dict | None = None, **changes: object) -> Object:
+        """Store an object as is (controllers and status writers); bumps resourceVersion.
+
+        ``changes`` replace top-level fields and ``meta`` fields of ``metadata`` on the way
+        (``put(pod, status=...)``, ``put(prototype, meta={"name": ...})``): one copy instead
+        of two.
+        """
+        return self._store(obj, changes, meta or {})
+
+    def _store(self, obj: Object, changes: dict, meta_changes: dict) -> Object:
+        self._version += 1
+        meta = evolve(obj.metadata, **meta_changes, resource_version=str(self._version))
+        obj = obj.replace(metadata=meta, **changes)
+        cls = type(obj)
+        objects = self._objects[cls]
+        key = (meta.namespace, meta.name)
+        old = objects.get(key)
+        objects[key] = obj
+        for watcher in self._watchers:
+            watcher(cls, old, obj)
         return obj
 
     def remove(self, cls: type, namespace: str, name: str) -> Object | None:
@@ -147,7 +161,7 @@ class Registry:
             raise
         txn.commit()
         warnings = strategy.warnings(obj, None)
-        return self.put(self._stamp_create(obj)), warnings
+        return self._store(obj, {}, self._create_stamp(obj)), warnings
 
     def _update(self, old: Object, new: Object, strategy: Strategy) -> tuple[Object, list[str], str]:
         new = strategy.default(new)
@@ -176,29 +190,41 @@ class Registry:
             new = new.replace(metadata=meta)
         return self.put(new), strategy.warnings(new, old), "configured"
 
-    def _stamp_create(self, obj: Object) -> Object:
-        meta = evolve(
-            obj.metadata,
-            uid=str(uuid.UUID(int=self._ids.getrandbits(128), version=4)),
-            creation_timestamp=self.clock.timestamp(),
+    def _create_stamp(self, obj: Object) -> dict:
+        """The system metadata of a new object (``resourceVersion`` comes with the store)."""
+        now = self.clock.now
+        if now is not self._stamp_moment:
+            self._stamp_moment, self._stamp_text = now, self.clock.timestamp()
+        return dict(
+            uid=uuid4_text(self._ids.getrandbits(128)),
+            creation_timestamp=self._stamp_text,
             generation=1 if isinstance(obj, _GENERATION_KINDS) else 0,
-            resource_version="",
             self_link="",
             deletion_timestamp=None,
             managed_fields=None,
         )
-        return obj.replace(metadata=meta)
 
-    def _next_version(self) -> str:
-        self._version += 1
-        return str(self._version)
+
+def uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))`` without building the UUID object."""
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+    bits = (bits & ~(0xF000 << 64)) | (4 << 76)
+    h = "%032x" % bits
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _without_status(obj: Object) -> Object:
-    """The API server ignores ``status`` on create."""
+    """The API server ignores ``status`` on create (one shared empty status per kind)."""
     if hasattr(obj, "status"):
-        return obj.replace(status=type(obj.status)())  # type: ignore[attr-defined]
+        cls = type(obj.status)  # type: ignore[attr-defined]
+        empty = _EMPTY_STATUS.get(cls)
+        if empty is None:
+            empty = _EMPTY_STATUS[cls] = cls()
+        return obj.replace(status=empty)
     return obj
+
+
+_EMPTY_STATUS: dict[type, object] = {}
 
 
 def _system_meta(new: ObjectMeta, old: ObjectMeta) -> ObjectMeta:

@@ -409,3 +409,75 @@ def test_a_kubelet_sync_with_nothing_new_writes_nothing():
 def test_container_log_of_a_missing_pod_is_kubectls_not_found():
     with pytest.raises(NotFoundError, match='pods "ghost" not found'):
         container_log(make_cluster(), "ghost")
+
+
+# --------------------------------------------------------------------------- R-KL-1: pods capacity
+
+OUT_OF_PODS = "Node didn't have enough resource: pods, requested: 1, used: {used}, capacity: {capacity}"
+
+
+def set_max_pods(cluster: Cluster, node: str, count: int) -> None:
+    """What a kubelet started with ``--max-pods=count`` reports."""
+    from grader.model.objects import evolve
+
+    stored = cluster.get("node", node)
+    status = evolve(stored.status, capacity={"pods": str(count)}, allocatable={"pods": str(count)})
+    cluster.registry.put(stored.replace(status=status))
+
+
+def test_r_kl_1_a_pod_bound_by_node_name_to_a_node_with_110_pods_is_rejected_out_of_pods():
+    cluster = make_cluster()
+    apply(cluster, "---\n".join(pod_on(f"p{i:03d}", "kind-worker") for i in range(111)))
+    last = cluster.get("pod", "p110")
+    message = OUT_OF_PODS.format(used=110, capacity=110)
+    assert (last.status.phase, last.status.reason, last.status.message) == (
+        "Failed", "OutOfpods", "Pod was rejected: " + message)
+    assert kubelet_events(cluster, "p110") == [("Warning", "OutOfpods", message, 1)]
+    assert cluster.get("pod", "p109").status.phase == "Running"
+    assert get_row(cluster, "p110")[1:3] == ["0/1", "OutOfpods"]
+
+
+def test_r_kl_1_out_of_pods_is_checked_before_host_ports():
+    """``AdmissionCheck`` runs the resource fit first, and the first failure is the reason."""
+    cluster = make_cluster()
+    set_max_pods(cluster, "kind-worker", 1)
+    apply(cluster, pod_on("first", "kind-worker", 8080))
+    apply(cluster, pod_on("second", "kind-worker", 8080))
+    second = cluster.get("pod", "second")
+    assert (second.status.reason, second.status.message) == (
+        "OutOfpods", "Pod was rejected: " + OUT_OF_PODS.format(used=1, capacity=1))
+
+
+def test_r_kl_1_a_deleted_or_finished_pod_frees_its_place_on_the_node():
+    cluster = make_cluster()
+    set_max_pods(cluster, "kind-worker", 1)
+    apply(cluster, pod_on("first", "kind-worker"))
+    cluster.delete("pod", "first")
+    apply(cluster, pod_on("second", "kind-worker"))
+    assert cluster.get("pod", "second").status.phase == "Running"
+
+
+def test_r_kl_1_a_rejected_pod_takes_no_place_on_the_node():
+    cluster = make_cluster()
+    set_max_pods(cluster, "kind-worker", 1)
+    apply(cluster, pod_on("first", "kind-worker"))
+    apply(cluster, pod_on("rejected", "kind-worker"))
+    cluster.delete("pod", "first")
+    apply(cluster, pod_on("third", "kind-worker"))
+    assert cluster.get("pod", "rejected").status.reason == "OutOfpods"
+    assert cluster.get("pod", "third").status.phase == "Running"
+
+
+def test_pod_ips_rotate_through_the_node_cidr_and_skip_addresses_in_use():
+    from grader.sim.allocators import AllocationError, PodIPAllocator
+
+    pool = PodIPAllocator("10.244.1.0/29")  # .2 to .6: five addresses
+    assert [pool.allocate_next() for _ in range(5)] == [f"10.244.1.{i}" for i in range(2, 7)]
+    with pytest.raises(AllocationError, match=r"^no IP addresses available in range set: 10\.244\.1\.0/29$"):
+        pool.allocate_next()
+    pool.release("10.244.1.4")
+    pool.release("10.244.1.3")
+    assert [pool.allocate_next(), pool.allocate_next()] == ["10.244.1.3", "10.244.1.4"]
+    pool.release("10.244.1.6")
+    pool.release("10.244.1.2")
+    assert [pool.allocate_next(), pool.allocate_next()] == ["10.244.1.6", "10.244.1.2"]

@@ -475,3 +475,140 @@ def test_host_port_pods_take_a_free_node_each_without_scanning_every_node():
 def test_r_sch_3_the_node_ports_failure_reason_is_the_scheduler_constant():
     """R-SCH-3: the NodePorts filter's reason string, as it appears in FailedScheduling messages."""
     assert ERR_NODE_PORTS == "node(s) didn't have free ports for the requested pod ports"
+
+
+# --------------------------------------------------------------------------- NodeResourcesFit: pods capacity
+
+TOO_MANY_PODS_MESSAGE = (
+    "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+    "2 Too many pods. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
+    "2 No preemption victims found for incoming pod."
+)
+
+
+def set_max_pods(cluster: Cluster, node: str, count: int) -> None:
+    """What a kubelet started with ``--max-pods=count`` reports (the scheduler rereads nodes)."""
+    stored = cluster.get("node", node)
+    status = evolve(stored.status, capacity={"pods": str(count)}, allocatable={"pods": str(count)})
+    cluster.registry.put(stored.replace(status=status))
+
+
+def plain_pods(names, **spec) -> str:
+    extra = "".join(f"  {key}: {value}\n" for key, value in spec.items())
+    return "---\n".join(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n{extra}"
+        f"  containers: [{{name: web, image: \"nginx:1.27\"}}]\n"
+        for name in names
+    )
+
+
+def test_every_node_reports_the_kubelet_default_of_110_pods():
+    cluster = make_cluster()
+    for node in cluster.list("nodes"):
+        assert (node.status.capacity, node.status.allocatable) == ({"pods": "110"}, {"pods": "110"})
+
+
+def test_r_sch_4_the_221st_pod_of_the_kind_cluster_is_too_many_for_both_workers():
+    """kind's kubelets allow 110 pods each: 220 plain pods run, the next one stays Pending."""
+    cluster = make_cluster()
+    apply(cluster, plain_pods(f"p{i:03d}" for i in range(221)))
+    pods = cluster.list("pods")
+    per_node: dict[str, int] = {}
+    for pod in pods:
+        per_node[pod.spec.node_name] = per_node.get(pod.spec.node_name, 0) + 1
+    assert per_node == {"kind-worker": 110, "kind-worker2": 110, "": 1}
+    [pending] = [p for p in pods if not p.spec.node_name]
+    assert unschedulable_message(cluster, pending.name) == TOO_MANY_PODS_MESSAGE
+    [event] = failed_scheduling_events(cluster, pending.name)
+    assert (event.type, event.source, event.message, event.count) == (
+        "Warning", "default-scheduler", TOO_MANY_PODS_MESSAGE, 1)
+
+
+def test_r_sch_4_too_many_pods_is_a_node_resources_fit_failure_that_preemption_cannot_help():
+    message = failed_scheduling_message(
+        3, [("TaintToleration", CP_TAINT), ("NodeResourcesFit", "Too many pods"),
+            ("NodeResourcesFit", "Too many pods")], None)
+    assert message == TOO_MANY_PODS_MESSAGE
+
+
+def test_a_pod_leaving_a_full_node_lets_the_first_pending_pod_in_and_the_rest_count_another_attempt():
+    cluster = make_cluster()
+    set_max_pods(cluster, "kind-worker", 1)
+    set_max_pods(cluster, "kind-worker2", 1)
+    apply(cluster, plain_pods(["a", "b", "c", "d"]))
+    assert [p.name for p in cluster.list("pods") if not p.spec.node_name] == ["c", "d"]
+    cluster.delete("pod", "a")
+    assert cluster.get("pod", "c").status.phase == "Running"
+    assert cluster.get("pod", "d").status.phase == "Pending"
+    assert [e.count for e in failed_scheduling_events(cluster, "c")] == [1]
+    assert [e.count for e in failed_scheduling_events(cluster, "d")] == [2]
+
+
+def test_only_a_pod_leaving_a_full_node_retries_the_pods_pending_for_room():
+    cluster = make_cluster()
+    set_max_pods(cluster, "kind-worker", 1)
+    apply(cluster, plain_pods(["on-worker"], nodeName="kind-worker"))
+    apply(cluster, plain_pods(["on-worker2"], nodeName="kind-worker2"))
+    apply(cluster, plain_pods(["picky"], nodeSelector="{kubernetes.io/hostname: kind-worker}"))
+    assert "1 Too many pods" in unschedulable_message(cluster, "picky")
+    cluster.delete("pod", "on-worker2")  # kind-worker2 had room to spare: nothing to retry
+    assert [e.count for e in failed_scheduling_events(cluster, "picky")] == [1]
+    cluster.delete("pod", "on-worker")  # kind-worker was full: the pending pod gets its room
+    assert cluster.get("pod", "picky").spec.node_name == "kind-worker"
+
+
+def test_a_host_port_clash_on_a_full_node_is_reported_as_node_ports_first():
+    """Filters run in order: NodePorts rejects the node before NodeResourcesFit counts its pods."""
+    cluster = make_cluster()
+    set_max_pods(cluster, "kind-worker", 1)
+    set_max_pods(cluster, "kind-worker2", 1)
+    apply(cluster, hostport_pod("hp", 8080, selector="kind-worker"))
+    apply(cluster, plain_pods(["other"]))
+    apply(cluster, hostport_pod("late", 8080))
+    scheduler = scheduler_of(cluster)
+    verdicts = [(node, str(v)) for node, v in scheduler.explain(cluster.get("pod", "late"))]
+    assert verdicts == [
+        ("kind-control-plane", f"TaintToleration: {CP_TAINT}"),
+        ("kind-worker", f"NodePorts: {ERR_NODE_PORTS}"),
+        ("kind-worker2", "NodeResourcesFit: Too many pods"),
+    ]
+    assert unschedulable_message(cluster, "late") == (
+        "0/3 nodes are available: 1 Too many pods, 1 node(s) didn't have free ports for the requested pod "
+        "ports, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/3 "
+        "nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for "
+        "incoming pod."
+    )
+
+
+def test_a_pod_that_tolerates_the_taint_is_checked_for_room_on_every_node():
+    cluster = make_cluster()
+    for node in ("kind-control-plane", "kind-worker", "kind-worker2"):
+        set_max_pods(cluster, node, 1)
+    apply(cluster, plain_pods(["t1", "t2", "t3", "t4"], tolerations="[{operator: Exists}]"))
+    assert sorted(p.spec.node_name for p in cluster.list("pods")) == [
+        "", "kind-control-plane", "kind-worker", "kind-worker2"]
+    assert unschedulable_message(cluster, "t4") == (
+        "0/3 nodes are available: 3 Too many pods. preemption: 0/3 nodes are available: "
+        "3 No preemption victims found for incoming pod."
+    )
+
+
+def test_full_nodes_leave_the_heaps_so_pending_pods_do_not_rescan_them():
+    topology = Topology.build("wide", [(f"n{i:03d}", f"10.1.0.{i + 1}", False) for i in range(40)],
+                              pod_cidr="10.0.0.0/8")
+    cluster = make_cluster(topology)
+    for i in range(40):
+        set_max_pods(cluster, f"n{i:03d}", 1)
+    scheduler = scheduler_of(cluster)
+    scans = []
+    original = scheduler._decide_by_scan
+    scheduler._decide_by_scan = lambda *a: scans.append(a) or original(*a)
+    apply(cluster, plain_pods(f"p{i:02d}" for i in range(50)))
+    pending = [p.name for p in cluster.list("pods") if not p.spec.node_name]
+    assert len(pending) == 10 and scans == [] and scheduler._gheap == []
+    assert unschedulable_message(cluster, pending[0]) == (
+        "0/40 nodes are available: 40 Too many pods. preemption: 0/40 nodes are available: "
+        "40 No preemption victims found for incoming pod."
+    )
+    assert {str(v) for _, v in scheduler.explain(cluster.get("pod", pending[-1]))} == {
+        "NodeResourcesFit: Too many pods"}

@@ -86,23 +86,24 @@ def record(
     ``field_path`` (``spec.containers{web}``) only distinguishes otherwise identical events
     about different containers of one pod, as the involved object's fieldPath does.
     """
-    state = _state(cluster)
-    involved = _involved(obj)
+    state = _STATES.get(id(cluster)) or _state(cluster)
+    meta = obj.metadata
+    involved = (obj.KIND, meta.namespace, meta.name, meta.uid)
     seen = state.index.get(involved)
     if seen is None:
         seen = state.index[involved] = {}
     identity = (field_path, type, reason, message, source)
-    now = _now(state, cluster)
+    now = state.text if state.moment is cluster.clock.now else _now(state, cluster)
     events = cluster.events
     at = seen.get(identity)
     if at is not None and at < len(events):
         old = events[at]
-        if (old.reason, old.message, old.involved_name) == (reason, message, involved[2]):
+        if old.reason == reason and old.message == message and old.involved_name == involved[2]:
             events[at] = evolve(old, count=old.count + 1, last_timestamp=now)
             return events[at]
     event = Event(type, reason, message, source, involved[0], involved[2], involved[1], now, now)
+    seen[identity] = len(events)
     events.append(event)
-    seen[identity] = len(events) - 1
     return event
 
 

@@ -3,11 +3,14 @@
 For each pod bound to a node (by the scheduler or by ``spec.nodeName`` in the manifest), in
 creation order:
 
-* **Admission** (R-KL-1): a pod whose host ports clash with a pod already admitted on the node
-  (R-SCH-2's rule), or whose node selector does not match, is rejected — phase ``Failed``,
-  reason ``NodePorts``, message ``Pod was rejected: Predicate NodePorts failed: node(s) didn't
-  have free ports for the requested pod ports`` and a ``Warning NodePorts`` event — and never
-  retried.
+* **Admission** (R-KL-1), checks in ``AdmissionCheck``'s order, the first failure wins: a node
+  whose admitted, unfinished pods already reach its allocatable ``pods`` (110) rejects the pod
+  with reason ``OutOfpods`` and ``Pod was rejected: Node didn't have enough resource: pods,
+  requested: 1, used: 110, capacity: 110``; a pod whose node selector does not match, with
+  ``NodeAffinity``; a pod whose host ports clash with a pod already admitted on the node
+  (R-SCH-2's rule), with reason ``NodePorts`` and ``Pod was rejected: Predicate NodePorts
+  failed: node(s) didn't have free ports for the requested pod ports``. A rejected pod is
+  ``Failed``, gets a ``Warning`` event named by the reason, and is never retried.
 * **Start**: a pod IP from the node's pod CIDR (hostNetwork pods: the node's IP, R-HN-3),
   ``Pulled``/``Created``/``Started`` events per container as a 1.33 kubelet words them, and a
   status with ``Running``, the five pod conditions and one status per container.
@@ -41,9 +44,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import NotFoundError
-from grader.model.objects import ContainerStatus, Pod, PodCondition, PodIP, PodStatus, evolve
+from grader.model.objects import ContainerStatus, Node, Pod, PodCondition, PodIP, PodStatus, evolve
 from grader.sim.allocators import AllocationError
-from grader.sim.apps import ContainerApp, bind_conflicts, bind_failure_log, pod_apps, probe_result
 from grader.sim.clock import format_timestamp as _format_timestamp
 from grader.sim.controllers import eventlog
 from grader.sim.controllers.scheduler import (
@@ -51,6 +53,7 @@ from grader.sim.controllers.scheduler import (
     ERR_NODE_PORTS,
     HostPort,
     HostPortTable,
+    allocatable_pods,
     creation_order,
     host_ports,
     node_affinity_matches,
@@ -58,6 +61,7 @@ from grader.sim.controllers.scheduler import (
 )
 
 if TYPE_CHECKING:
+    from grader.sim.apps import ContainerApp
     from grader.sim.cluster import Cluster
 
 __all__ = [
@@ -72,6 +76,10 @@ __all__ = [
 KUBELET = "kubelet"
 REJECTED = "Pod was rejected: "
 PREDICATE_FAILED = "Predicate {name} failed: {reason}"
+OUT_OF_PODS = "OutOfpods"
+INSUFFICIENT_RESOURCE = (
+    "Node didn't have enough resource: {resource}, requested: {requested}, used: {used}, capacity: {capacity}"
+)
 ALREADY_PRESENT = 'Container image "{image}" already present on machine'
 PULLING = 'Pulling image "{image}"'
 PULLED = 'Successfully pulled image "{image}" in 1s (1s including waiting)'
@@ -138,6 +146,19 @@ def format_timestamp(moment: datetime) -> str:
     return _format_timestamp(moment)
 
 
+_APPS: Any = None
+
+
+def _apps() -> Any:
+    """The app catalogue (:mod:`grader.sim.apps`), imported when the first container starts."""
+    global _APPS
+    if _APPS is None:
+        from grader.sim import apps
+
+        _APPS = apps
+    return _APPS
+
+
 def _hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -190,6 +211,10 @@ class Kubelet:
         self._dirty: set[Key] = set()
         self._runs: dict[Key, _PodRun] = {}
         self._admitted: dict[str, HostPortTable] = {n.name: HostPortTable() for n in cluster.topology.nodes}
+        self._active: dict[str, int] = {n.name: 0 for n in cluster.topology.nodes}
+        self._capacities: dict[str, tuple[Any, int]] = {}
+        self._host_ips: dict[str, list[dict[str, str]]] = {}
+        self._running_states: dict[str, dict] = {}
         self._node_ips = {n.name: n.ip for n in cluster.topology.nodes}
         self._node_labels = {n.name: n.all_labels() for n in cluster.topology.nodes}
         self._host_network: dict[str, list[Key]] = {}
@@ -227,6 +252,7 @@ class Kubelet:
             return
         if not run.finished:
             self._admitted[run.node].remove(run.ports)
+            self._active[run.node] -= 1
         if run.host_network:
             peers = self._host_network.get(run.node, [])
             if key in peers:
@@ -291,24 +317,38 @@ class Kubelet:
         """A pod whose containers all ended gives its host ports and IP back."""
         run.finished = True
         self._admitted[run.node].remove(run.ports)
+        self._active[run.node] -= 1
         if not run.host_network:
             self.cluster.pod_ips[run.node].release(run.ip)
 
     # ------------------------------------------------------------------ admission
 
     def _admission(self, pod: Pod) -> tuple[str, str] | None:
-        """``predicateAdmitHandler``: NodeAffinity, then NodePorts, against admitted pods."""
-        labels = self._node_labels[pod.spec.node_name]
-        if not node_affinity_matches(pod.spec.node_selector, required_node_terms(pod), labels, pod.spec.node_name):
-            return "NodeAffinity", ERR_NODE_AFFINITY
-        if self._admitted[pod.spec.node_name].any_conflict(host_ports(pod)):
-            return "NodePorts", ERR_NODE_PORTS
+        """``predicateAdmitHandler``: pods capacity, NodeAffinity, then NodePorts, against admitted
+        pods; ``(reason, message)`` of the first failure, or None."""
+        node = pod.spec.node_name
+        used, capacity = self._active[node], self._capacity(node)
+        if used + 1 > capacity:
+            return OUT_OF_PODS, INSUFFICIENT_RESOURCE.format(resource="pods", requested=1, used=used,
+                                                             capacity=capacity)
+        labels = self._node_labels[node]
+        if not node_affinity_matches(pod.spec.node_selector, required_node_terms(pod), labels, node):
+            return "NodeAffinity", PREDICATE_FAILED.format(name="NodeAffinity", reason=ERR_NODE_AFFINITY)
+        if self._admitted[node].any_conflict(host_ports(pod)):
+            return "NodePorts", PREDICATE_FAILED.format(name="NodePorts", reason=ERR_NODE_PORTS)
         return None
 
-    def _reject(self, pod: Pod, predicate: str, reason: str) -> bool:
-        message = PREDICATE_FAILED.format(name=predicate, reason=reason)
-        eventlog.record(self.cluster, "Warning", predicate, message, KUBELET, pod)
-        status = PodStatus(phase="Failed", reason=predicate, message=REJECTED + message,
+    def _capacity(self, node: str) -> int:
+        """The node's allocatable ``pods``, read again only when its Node object changed."""
+        stored = self.cluster.registry.get(Node, "", node)
+        cached = self._capacities.get(node)
+        if cached is None or cached[0] is not stored:
+            cached = self._capacities[node] = (stored, allocatable_pods(stored))
+        return cached[1]
+
+    def _reject(self, pod: Pod, reason: str, message: str) -> bool:
+        eventlog.record(self.cluster, "Warning", reason, message, KUBELET, pod)
+        status = PodStatus(phase="Failed", reason=reason, message=REJECTED + message,
                            qos_class=pod.status.qos_class)
         self._put(pod.replace(status=status))
         return True
@@ -329,7 +369,8 @@ class Kubelet:
                 return None
         ports = host_ports(pod)
         self._admitted[node].add(ports)
-        run = _PodRun(pod.metadata.uid, node, ip, pod.spec.host_network, now, ports, tuple(pod_apps(pod)))
+        self._active[node] += 1
+        run = _PodRun(pod.metadata.uid, node, ip, pod.spec.host_network, now, ports, tuple(_apps().pod_apps(pod)))
         for container in pod.spec.containers:
             run.containers[container.name] = _ContainerRun(run.uid, container.name, container.image, now)
         self._runs[key] = run
@@ -356,7 +397,7 @@ class Kubelet:
         """Judge the readiness probes of the running containers ``names`` (R-EP-3 depends on it)."""
         if not names:
             return
-        seen = pod.replace(status=evolve(pod.status, pod_ip=run.ip))
+        seen = None
         for container in pod.spec.containers:
             if container.name not in names:
                 continue
@@ -365,7 +406,9 @@ class Kubelet:
             if not isinstance(probe, dict):
                 state.ready, state.probe_reason = True, ""
                 continue
-            ok, reason = probe_result(seen, container, probe, probe_type="Readiness")
+            if seen is None:
+                seen = pod.replace(status=evolve(pod.status, pod_ip=run.ip))
+            ok, reason = _apps().probe_result(seen, container, probe, probe_type="Readiness")
             state.ready, state.probe_reason = bool(ok), reason
             if not ok:
                 eventlog.record(self.cluster, "Warning", "Unhealthy", reason, KUBELET, pod,
@@ -381,13 +424,15 @@ class Kubelet:
                 found[app.container] = ("exit", 0, "")
         if run.host_network:
             pairs = self._host_network_apps(run.node)
-            losers = bind_conflicts([app for _, app in pairs])
+            losers = _apps().bind_conflicts([app for _, app in pairs])
             mine = {id(app) for k, app in pairs if k == key}
             losers = [(lost, listener) for lost, listener, _ in losers if id(lost) in mine]
+        elif len(run.apps) > 1:  # one program alone in its namespace cannot lose a bind
+            losers = [(lost, listener) for lost, listener, _ in _apps().bind_conflicts(list(run.apps))]
         else:
-            losers = [(lost, listener) for lost, listener, _ in bind_conflicts(list(run.apps))]
+            losers = []
         for lost, listener in losers:
-            found.setdefault(lost.container, ("bind", 1, bind_failure_log(lost, listener)))
+            found.setdefault(lost.container, ("bind", 1, _apps().bind_failure_log(lost, listener)))
         return found
 
     def _host_network_apps(self, node: str) -> list[tuple[Key, ContainerApp]]:
@@ -475,6 +520,9 @@ class Kubelet:
         unready = [s.name for s in statuses if not s.ready]
         conditions = self._conditions(pod, phase, unready)
         node_ip = self._node_ips[run.node]
+        host_ips = self._host_ips.get(run.node)
+        if host_ips is None:  # pods of one node share the (never modified) list
+            host_ips = self._host_ips[run.node] = [{"ip": node_ip}]
         return evolve(
             pod.status,
             phase=phase,
@@ -482,7 +530,7 @@ class Kubelet:
             message="",
             reason="",
             host_ip=node_ip,
-            host_ips=[{"ip": node_ip}],
+            host_ips=host_ips,
             pod_ip=run.ip,
             pod_ips=(PodIP(ip=run.ip),),
             start_time=format_timestamp(run.start),
@@ -495,7 +543,7 @@ class Kubelet:
         if not state.failure:
             return ContainerStatus(
                 **common, ready=state.ready, started=True, restart_count=state.base_restarts,
-                state={"running": {"startedAt": format_timestamp(state.started)}},
+                state=self._running_state(format_timestamp(state.started)),
                 last_state={"terminated": state.last_terminated} if state.last_terminated else {},
                 container_id=self._container_id(run.uid, state.name, state.base_restarts),
             )
@@ -517,6 +565,15 @@ class Kubelet:
             state={"waiting": waiting}, last_state={"terminated": terminated},
             container_id=terminated["containerID"],
         )
+
+    def _running_state(self, started_at: str) -> dict:
+        """``{"running": {"startedAt": ...}}``, one (never modified) dict per instant."""
+        found = self._running_states.get(started_at)
+        if found is None:
+            if len(self._running_states) > 1024:
+                self._running_states.clear()
+            found = self._running_states[started_at] = {"running": {"startedAt": started_at}}
+        return found
 
     def _terminated(self, state: _ContainerRun, attempt: int, at: datetime) -> dict:
         """The ``terminated`` state of run number ``attempt`` (crashing runs die as they start)."""

@@ -26,13 +26,13 @@ are ``(namespace, name)``.
 from __future__ import annotations
 
 import functools
-import uuid
 import weakref
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from grader.model.objects import Endpoint, EndpointSlice, Object, Pod, Service, evolve
 from grader.sim.clock import format_timestamp
+from grader.sim.registry import uuid4_text
 
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
@@ -279,14 +279,19 @@ class ClusterIndex:
         """The Services a pod event concerns: those selecting it before or after the change.
 
         An update that changes nothing endpoints are made of (``podEndpointsChanged``: labels,
-        deletion, readiness, IPs; plus node, hostname and ports) concerns none. Several
-        controllers ask about the same event in a row; the last answer is remembered.
+        deletion, readiness, IPs; plus node, hostname and ports) concerns none. Nor does any
+        event about a pod that, before and after, has no IP and no ``Ready`` condition (a
+        Pending pod): such a pod adds no endpoint and no trigger time, so syncing its Services
+        would write exactly what they hold. Several controllers ask about the same event in a
+        row; the last answer is remembered.
         """
         last = self._last_pod_event
         if last is not None and last[0] is old and last[1] is new:
             return last[2]
         keys: set[Key] = set()
-        if old is None or new is None or _endpoint_view(old) != _endpoint_view(new):
+        if (old is None or _inert(old)) and (new is None or _inert(new)):
+            pass
+        elif old is None or new is None or _endpoint_view(old) != _endpoint_view(new):
             for pod in (old, new):
                 if pod is not None:
                     keys |= self.services.matching(pod.metadata.namespace, pod.metadata.labels)
@@ -321,6 +326,12 @@ def ready_condition(pod: Pod) -> Any:
         if condition.type == "Ready":
             return condition
     return None
+
+
+def _inert(pod: Pod) -> bool:
+    """No IP and no ``Ready`` condition: the pod cannot matter to any endpoint or trigger time."""
+    status = pod.status
+    return not status.pod_ip and not status.pod_ips and ready_condition(pod) is None
 
 
 def _endpoint_view(pod: Pod) -> tuple:
@@ -447,11 +458,14 @@ def with_trigger_time(annotations: dict[str, str], moment: datetime | None) -> d
     """``addTriggerTimeAnnotation``: set the annotation, or clear it when there is no time."""
     result = dict(annotations)
     if moment is not None:
-        result[ANNOTATION_TRIGGER_TIME] = format_timestamp(moment)
+        result[ANNOTATION_TRIGGER_TIME] = _format_timestamp(moment)
     else:
         result.pop(ANNOTATION_TRIGGER_TIME, None)
     return result
 
+
+_format_timestamp = functools.lru_cache(maxsize=1024)(format_timestamp)
+"""RFC 3339, memoized: controllers stamp thousands of objects at one instant."""
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 """``utilrand.String``'s alphabet (no vowels, no 0/1/3), used by ``generateName``."""
@@ -473,6 +487,8 @@ class ApiClient:
         self._uids = cluster.random(f"{controller}-uids")
         self._names = cluster.random(names_stream)
         self.busy = False
+        self._moment: datetime | None = None
+        self._stamp = ""
 
     def _generate_name(self, cls: type, namespace: str, base: str) -> str:
         """``SimpleNameGenerator``: base cut to 58 characters plus 5 random ones, unused."""
@@ -486,12 +502,13 @@ class ApiClient:
         """Create ``obj``; a missing name comes from ``metadata.generateName``."""
         meta = obj.metadata
         name = meta.name or self._generate_name(type(obj), meta.namespace, meta.generate_name)
-        meta = evolve(
-            meta, name=name, uid=str(uuid.UUID(int=self._uids.getrandbits(128), version=4)),
-            creation_timestamp=self.clock.timestamp(),
-            generation=1 if isinstance(obj, EndpointSlice) else 0,
-        )
-        return self._put(obj.replace(metadata=meta))
+        now = self.clock.now
+        if now is not self._moment:
+            self._moment, self._stamp = now, _format_timestamp(now)
+        return self._put(obj, {
+            "name": name, "uid": uuid4_text(self._uids.getrandbits(128)), "creation_timestamp": self._stamp,
+            "generation": 1 if isinstance(obj, EndpointSlice) else 0,
+        })
 
     def update(self, old: Object, new: Object) -> bool:
         """Replace the stored ``old`` by ``new``; False (and no write) when nothing changes."""
@@ -515,10 +532,10 @@ class ApiClient:
         finally:
             self.busy = False
 
-    def _put(self, obj: Object) -> Object:
+    def _put(self, obj: Object, meta: dict | None = None) -> Object:
         self.busy = True
         try:
-            return self.registry.put(obj)
+            return self.registry.put(obj, meta=meta)
         finally:
             self.busy = False
 

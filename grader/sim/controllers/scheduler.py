@@ -11,16 +11,19 @@ order, and the first one that rejects a node names the reason for that node:
    tolerate: *node(s) had untolerated taint {key: value}*;
 4. ``NodeAffinity`` — ``nodeSelector`` and required node affinity:
    *node(s) didn't match Pod's node affinity/selector*;
-5. ``NodePorts`` — R-SCH-1/2: *node(s) didn't have free ports for the requested pod ports*.
+5. ``NodePorts`` — R-SCH-1/2: *node(s) didn't have free ports for the requested pod ports*;
+6. ``NodeResourcesFit`` — the node's bound, non-terminal pods already reach its allocatable
+   ``pods`` (110, kind's kubelet ``maxPods``): *Too many pods*.
 
 A pod no node accepts stays ``Pending`` with ``PodScheduled=False`` (reason ``Unschedulable``)
 and a ``FailedScheduling`` event whose message is ``FitError.Error()`` (R-SCH-4): a sorted
 ``"<count> <reason>"`` histogram, then the preemption post-filter's own histogram (nodes that
-failed on anything but NodePorts: *Preemption is not helpful for scheduling*; NodePorts: *No
-preemption victims found for incoming pod* — every pod has priority 0, so there are never
-victims). It is retried when something that could help happens: an assigned pod holding host
-ports goes away (S31: deleting ``hp-a`` lets ``hp-b`` schedule), the pod itself changes, or a
-node changes.
+failed on anything but NodePorts or NodeResourcesFit: *Preemption is not helpful for
+scheduling*; those two: *No preemption victims found for incoming pod* — every pod has priority
+0, so there are never victims). Retries aggregate: the same FailedScheduling event's count grows.
+A pending pod is retried when something that could help happens: an assigned pod holding host
+ports goes away (S31: deleting ``hp-a`` lets ``hp-b`` schedule), a pod leaves a full node (pods
+that met *Too many pods*), the pod itself changes, or a node changes.
 
 Scoring among the feasible nodes (documented simplification of the default score plugins):
 the node with the fewest pods of the same owner (controller ``ownerReference``; bare pods are
@@ -33,7 +36,9 @@ Scale: the scheduler keeps, per node, its pod count and a host-port table, plus 
 keyed by (count, rank) globally and by (owner count, count, rank) per owner. A pod that needs
 nothing special (no host ports, no node selector or affinity, no toleration for a taint that
 exists) is placed from the heaps without looking at every node; a pod with host ports only
-checks the nodes already using one of its ports. Only pods with a selector, affinity or
+checks the nodes already using one of its ports. Full nodes leave the heaps until a pod leaves
+them, and the full nodes are kept in an append-only log that decisions share, so a pod that
+finds every node full costs O(log n), not O(nodes). Only pods with a selector, affinity or
 relevant toleration scan all nodes.
 
 Every decision is kept (failing nodes with their reason, and the chosen node) so that
@@ -55,9 +60,11 @@ if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
 
 __all__ = [
+    "DEFAULT_MAX_PODS",
     "ERR_NODE_AFFINITY",
     "ERR_NODE_NAME",
     "ERR_NODE_PORTS",
+    "ERR_TOO_MANY_PODS",
     "ERR_UNSCHEDULABLE",
     "HostPort",
     "HostPortTable",
@@ -65,6 +72,7 @@ __all__ = [
     "PREEMPTION_NOT_HELPFUL",
     "Scheduler",
     "Verdict",
+    "allocatable_pods",
     "creation_order",
     "fit_error_message",
     "host_ports",
@@ -81,6 +89,9 @@ ERR_NODE_NAME = "node(s) didn't match the requested node name"
 ERR_TAINT = "node(s) had untolerated taint {{{key}: {value}}}"
 ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
 ERR_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports"
+ERR_TOO_MANY_PODS = "Too many pods"
+DEFAULT_MAX_PODS = 110
+"""The kubelet's default ``maxPods``, kind's allocatable ``pods`` per node."""
 PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_PREEMPTION_VICTIMS = "No preemption victims found for incoming pod"
 NOT_ELIGIBLE = "not eligible due to preemptionPolicy=Never."
@@ -91,6 +102,11 @@ UNSCHEDULABLE_TAINT = Taint(key="node.kubernetes.io/unschedulable", effect="NoSc
 _BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
 _SCHEDULED = PodCondition(type="PodScheduled", status="True")
 _TERMINAL = ("Succeeded", "Failed")
+_RESOLVABLE = ("NodePorts", "NodeResourcesFit")
+"""Filters whose failures are ``Unschedulable`` (preemption may help), not ``...AndUnresolvable``."""
+_FIT = ("NodeResourcesFit", ERR_TOO_MANY_PODS)
+_WAITS_FOR_PORTS = 1
+_WAITS_FOR_ROOM = 2
 
 HostPort = tuple[str, str, int]
 """``(hostIP, protocol, hostPort)`` with ``0.0.0.0`` and ``TCP`` filled in (R-SCH-2)."""
@@ -151,6 +167,16 @@ class HostPortTable:
                 del ips[ip]
             if not ips:
                 del self._used[(proto, port)]
+
+
+def allocatable_pods(node: Node | None) -> int:
+    """A node's ``status.allocatable.pods`` (the kubelet's ``maxPods``); 110 when unset."""
+    allocatable = node.status.allocatable if node is not None else None
+    value = allocatable.get("pods") if isinstance(allocatable, dict) else None
+    try:
+        return int(value) if value is not None else DEFAULT_MAX_PODS
+    except (TypeError, ValueError):
+        return DEFAULT_MAX_PODS
 
 
 # --------------------------------------------------------------------------- predicates
@@ -278,7 +304,7 @@ def failed_scheduling_message(
     if preemption_policy == "Never":
         post = f"preemption: {NOT_ELIGIBLE}"
     else:
-        victims = [NO_PREEMPTION_VICTIMS if plugin == "NodePorts" else PREEMPTION_NOT_HELPFUL
+        victims = [NO_PREEMPTION_VICTIMS if plugin in _RESOLVABLE else PREEMPTION_NOT_HELPFUL
                    for plugin, _ in failures]
         inner = fit_error_message(nodes, victims, double_period=double_period)
         post = f"preemption: {inner}"
@@ -307,13 +333,26 @@ class Verdict:
 
 @dataclass(frozen=True, slots=True)
 class _Decision:
+    """One scheduling attempt: the chosen node and the rejected ones.
+
+    ``full_log[:full_count]`` are the base nodes that were full at the time (a prefix of the
+    scheduler's append-only log, shared by every decision, never copied); those that also had
+    a host-port conflict failed on NodePorts first and are listed in ``extra``.
+    """
+
     chosen: int | None
     static: tuple[tuple[int, str, str], ...]
     extra: tuple[tuple[int, str, str], ...]
+    full_log: list[int] | tuple[()] = ()
+    full_count: int = 0
 
     def failures(self) -> Iterable[tuple[int, str, str]]:
         """Every rejected node as ``(index, plugin, reason)``."""
-        return itertools.chain(self.static, self.extra)
+        if not self.full_count:
+            return itertools.chain(self.static, self.extra)
+        ported = {i for i, _, _ in self.extra}
+        full = ((i, *_FIT) for i in itertools.islice(self.full_log, self.full_count) if i not in ported)
+        return itertools.chain(self.static, self.extra, full)
 
 
 @dataclass(slots=True)
@@ -325,8 +364,14 @@ class _NodeState:
     unschedulable: bool
     rank: int
     ports: HostPortTable
+    capacity: int = DEFAULT_MAX_PODS
     total: int = 0
     base: bool = True
+
+    @property
+    def full(self) -> bool:
+        """NodeResourcesFit: one more pod would exceed the node's allocatable ``pods``."""
+        return self.total >= self.capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,13 +400,17 @@ class Scheduler:
         self._order: dict[Key, int] = {}
         self._queue: list[tuple[int, int, Key]] = []
         self._queued: set[Key] = set()
-        self._waiting: dict[Key, bool] = {}  # unschedulable pods -> has host ports
+        self._waiting: dict[Key, int] = {}  # unschedulable pods -> what may help (_WAITS_FOR_*)
+        self._waiting_for: dict[int, dict[Key, None]] = {_WAITS_FOR_PORTS: {}, _WAITS_FOR_ROOM: {}}
+        self._messages: dict[tuple, str] = {}
         self._placed: dict[Key, tuple[int, Hashable | None, tuple[HostPort, ...]]] = {}
-        self._decisions: dict[Key, tuple[str, _Decision]] = {}
+        self._decisions: dict[Key, _Decision] = {}  # the last decision per pod (shared when alike)
+        self._decided_uids: dict[Key, str] = {}
+        self._plain_decisions: dict[int | None, _Decision] = {}
         self._needs_cache: dict[int, tuple[Any, _Needs]] = {}
         self._tolerance_cache: dict[tuple[Toleration, ...], bool] = {}
         self._spec_cache: dict[tuple[int, str], tuple[Any, Any]] = {}
-        self._status_cache: dict[int, tuple[Any, str, Any]] = {}
+        self._status_cache: dict[Any, tuple[Any, str, Any]] = {}
         self._nodes_dirty = False
         self._build_nodes()
         for pod in sorted(cluster.registry.iter(Pod), key=creation_order):
@@ -386,12 +435,14 @@ class Scheduler:
             taints = tuple(Taint(key=t.key, value=t.value, effect=t.effect)
                            for t in node.spec.taints if t.effect in _BLOCKING_EFFECTS)
             state = _NodeState(len(self._nodes), name, dict(node.metadata.labels), taints,
-                               node.spec.unschedulable, ranks[i], HostPortTable())
+                               node.spec.unschedulable, ranks[i], HostPortTable(), allocatable_pods(node))
             state.base = not taints and not state.unschedulable
             self._nodes.append(state)
         self._index = {n.name: n.index for n in self._nodes}
         self._needs_cache.clear()
         self._tolerance_cache.clear()
+        self._messages.clear()
+        self._plain_decisions.clear()
         self._n_base = sum(1 for n in self._nodes if n.base)
         self._blocking = {t for n in self._nodes for t in n.taints}
         if any(n.unschedulable for n in self._nodes):
@@ -416,6 +467,8 @@ class Scheduler:
         self._over: dict[Hashable, dict[int, int]] = {}
         self._port_nodes: dict[tuple[str, int], Counter[int]] = {}
         self._over_seq = itertools.count(1)
+        self._full_log: list[int] = []
+        self._full: set[int] = set()
         for node in self._nodes:
             node.total, node.ports = 0, HostPortTable()
             if node.base:
@@ -435,12 +488,15 @@ class Scheduler:
     # ------------------------------------------------------------------ heaps
 
     def _push_global(self, i: int) -> None:
+        """(Re-)file a base node by its pod count; full nodes are left out until a pod leaves."""
         self._gver[i] += 1
         node = self._nodes[i]
+        if node.total >= node.capacity:
+            return
         heapq.heappush(self._gheap, (node.total, node.rank, i, self._gver[i]))
         if len(self._gheap) > 4 * self._n_base + 64:
             self._gheap = [(n.total, n.rank, n.index, self._gver[n.index])
-                           for n in self._nodes if n.base]
+                           for n in self._nodes if n.base and n.total < n.capacity]
             heapq.heapify(self._gheap)
 
     def _push_owner(self, owner: Hashable, i: int) -> None:
@@ -449,11 +505,13 @@ class Scheduler:
         heap = self._oheap.setdefault(owner, [])
         version = versions[i] = next(self._over_seq)
         node = self._nodes[i]
+        if node.total >= node.capacity:
+            return
         heapq.heappush(heap, (counts[i], node.total, node.rank, i, version))
         if len(heap) > 4 * len(counts) + 64:
             fresh = []
             for j, count in counts.items():
-                if self._nodes[j].base:
+                if self._nodes[j].base and self._nodes[j].total < self._nodes[j].capacity:
                     versions[j] = next(self._over_seq)
                     fresh.append((count, self._nodes[j].total, self._nodes[j].rank, j, versions[j]))
             heapq.heapify(fresh)
@@ -484,7 +542,7 @@ class Scheduler:
         while heap:
             count, total, _, i, version = heap[0]
             node = self._nodes[i]
-            if versions.get(i) != version or not node.base or counts.get(i, 0) == 0:
+            if versions.get(i) != version or not node.base or counts.get(i, 0) == 0 or node.full:
                 heapq.heappop(heap)
             elif (count, total) != (counts[i], node.total):
                 heapq.heappop(heap)
@@ -515,6 +573,9 @@ class Scheduler:
             return
         node, ports, owner = self._nodes[i], self._needs_of(pod).ports, owner_key(pod)
         node.total += 1
+        if node.base and node.total >= node.capacity and i not in self._full:
+            self._full.add(i)
+            self._full_log.append(i)
         node.ports.add(ports)
         for _, proto, port in ports:
             self._port_nodes.setdefault((proto, port), Counter())[i] += 1
@@ -534,6 +595,10 @@ class Scheduler:
         i, owner, ports = self._placed.pop(key)
         node = self._nodes[i]
         node.total -= 1
+        freed = node.total + 1 >= node.capacity > node.total
+        if freed and i in self._full:
+            self._full.discard(i)
+            self._full_log = [j for j in self._full_log if j != i]
         node.ports.remove(ports)
         for _, proto, port in ports:
             users = self._port_nodes[(proto, port)]
@@ -547,7 +612,9 @@ class Scheduler:
             for other in self._node_owners[i]:
                 self._push_owner(other, i)
         if ports:
-            self._retry(lambda has_ports: has_ports)
+            self._retry(_WAITS_FOR_PORTS)
+        if freed:
+            self._retry(_WAITS_FOR_ROOM)
 
     def _release_owner(self, owner: Hashable, i: int) -> None:
         counts = self._owner_counts[owner]
@@ -571,6 +638,8 @@ class Scheduler:
     def _pod_changed(self, old: Pod | None, new: Pod | None) -> None:
         pod = new if new is not None else old
         key = (pod.metadata.namespace, pod.metadata.name)
+        if old is not None and new is not None and old.spec is new.spec and self._status_only(key, old, new):
+            return
         if new is None or (old is not None and old.metadata.uid != new.metadata.uid):
             self._forget(key)
             if new is None:
@@ -579,40 +648,67 @@ class Scheduler:
             self._order[key] = next(self._seq)
         terminal = new.status.phase in _TERMINAL or new.metadata.deletion_timestamp is not None
         if new.spec.node_name:
-            self._waiting.pop(key, None)
+            self._unwait(key)
             self._queued.discard(key)
             if terminal and key in self._placed:
                 self._release(key)
             elif not terminal and key not in self._placed:
                 self._place(key, new)
         elif terminal:
-            self._waiting.pop(key, None)
+            self._unwait(key)
             self._queued.discard(key)
         elif key in self._waiting:
-            if old is None or old.spec != new.spec or old.metadata.labels != new.metadata.labels:
+            if old is None or (old.spec is not new.spec and old.spec != new.spec) \
+                    or old.metadata.labels != new.metadata.labels:
                 self._enqueue(key)
         elif key not in self._queued and new.spec.scheduler_name in ("", SCHEDULER_NAME):
             self._enqueue(key)
 
+    def _status_only(self, key: Key, old: Pod, new: Pod) -> bool:
+        """True for a write that changes nothing the scheduler tracks (a kubelet status write
+        about a live pod it already placed, queued or parked)."""
+        meta = new.metadata
+        if meta.uid != old.metadata.uid or meta.deletion_timestamp is not None or new.status.phase in _TERMINAL:
+            return False
+        if meta.labels is not old.metadata.labels and meta.labels != old.metadata.labels:
+            return False
+        return key in self._placed or key in self._queued or key in self._waiting
+
     def _forget(self, key: Key) -> None:
         if key in self._placed:
             self._release(key)
-        self._waiting.pop(key, None)
+        self._unwait(key)
         self._queued.discard(key)
         self._decisions.pop(key, None)
+        self._decided_uids.pop(key, None)
         self._order.pop(key, None)
 
     def _enqueue(self, key: Key) -> None:
         pod = self.cluster.registry.get(Pod, *key)
         priority = (pod.spec.priority or 0) if pod is not None else 0
-        self._waiting.pop(key, None)
+        self._unwait(key)
         self._queued.add(key)
         heapq.heappush(self._queue, (-priority, self._order.get(key, 0), key))
 
-    def _retry(self, wanted: Any) -> None:
-        for key, has_ports in list(self._waiting.items()):
-            if wanted(has_ports):
-                self._enqueue(key)
+    def _wait(self, key: Key, causes: int) -> None:
+        """Park an unschedulable pod until one of ``causes`` (``_WAITS_FOR_*`` flags) happens."""
+        self._unwait(key)
+        self._waiting[key] = causes
+        for flag, keys in self._waiting_for.items():
+            if causes & flag:
+                keys[key] = None
+
+    def _unwait(self, key: Key) -> None:
+        causes = self._waiting.pop(key, 0)
+        if causes:
+            for flag, keys in self._waiting_for.items():
+                if causes & flag:
+                    keys.pop(key, None)
+
+    def _retry(self, cause: int) -> None:
+        """Queue again the pending pods that ``cause`` (one ``_WAITS_FOR_*`` flag) may help."""
+        for key in list(self._waiting_for[cause]):
+            self._enqueue(key)
 
     # ------------------------------------------------------------------ scheduling
 
@@ -657,23 +753,36 @@ class Scheduler:
 
     def _schedule_one(self, key: Key, pod: Pod) -> bool:
         if pod.spec.scheduling_gates:
-            self._waiting[key] = False
+            self._wait(key, 0)
             return self._write_unschedulable(pod, "SchedulingGated", GATED_MESSAGE, event=False)
         needs = self._needs_of(pod)
         owner = owner_key(pod)
         if needs.scan:
             decision = self._decide_by_scan(needs, owner)
+            too_many = sum(1 for _, plugin, _ in decision.failures() if plugin == _FIT[0])
         else:
-            decision = self._decide_fast(needs, owner)
-        self._decisions[key] = (pod.metadata.uid, decision)
+            decision, too_many = self._decide_fast(needs, owner)
+        self._decisions[key] = decision
+        self._decided_uids[key] = pod.metadata.uid
         if decision.chosen is not None:
             return self._bind(pod, self._nodes[decision.chosen].name)
-        self._waiting[key] = bool(needs.ports)
-        message = failed_scheduling_message(
-            len(self._nodes), ((p, r) for _, p, r in decision.failures()),
-            pod.spec.preemption_policy, double_period=self.double_period,
-        )
+        self._wait(key, (_WAITS_FOR_PORTS if needs.ports else 0) | (_WAITS_FOR_ROOM if too_many else 0))
+        message = self._failure_message(decision, too_many, pod.spec.preemption_policy)
         return self._write_unschedulable(pod, "Unschedulable", message)
+
+    def _failure_message(self, decision: _Decision, too_many: int, policy: str | None) -> str:
+        """The FailedScheduling message; fast-path decisions share it by their histogram."""
+        fast = decision.static is self._static
+        key = (len(decision.extra), too_many, policy) if fast else None
+        found = self._messages.get(key) if fast else None
+        if found is None:
+            found = failed_scheduling_message(
+                len(self._nodes), ((p, r) for _, p, r in decision.failures()),
+                policy, double_period=self.double_period,
+            )
+            if fast:
+                self._messages[key] = found
+        return found
 
     def _port_conflicts(self, ports: tuple[HostPort, ...]) -> set[int]:
         found: set[int] = set()
@@ -684,11 +793,21 @@ class Scheduler:
                     found.add(i)
         return found
 
-    def _decide_fast(self, needs: _Needs, owner: Hashable | None) -> _Decision:
+    def _decide_fast(self, needs: _Needs, owner: Hashable | None) -> tuple[_Decision, int]:
+        """Place from the heaps; also the number of nodes rejected for *Too many pods*."""
         conflicts = self._port_conflicts(needs.ports) if needs.ports else set()
         chosen = self._pick(owner, conflicts)
         extra = tuple((i, "NodePorts", ERR_NODE_PORTS) for i in sorted(conflicts))
-        return _Decision(chosen, self._static, extra)
+        log = self._full_log
+        if not log:
+            if extra:
+                return _Decision(chosen, self._static, extra), 0
+            plain = self._plain_decisions.get(chosen)
+            if plain is None:  # pods placed alike share one decision
+                plain = self._plain_decisions[chosen] = _Decision(chosen, self._static, ())
+            return plain, 0
+        too_many = len(log) - sum(1 for i in conflicts if i in self._full)
+        return _Decision(chosen, self._static, extra, log, len(log)), too_many
 
     def _filter(self, node: _NodeState, needs: _Needs) -> tuple[str, str] | None:
         """The first filter plugin that rejects ``node``, as (plugin, reason), or None."""
@@ -701,6 +820,8 @@ class Scheduler:
             return "NodeAffinity", ERR_NODE_AFFINITY
         if node.ports.any_conflict(needs.ports):
             return "NodePorts", ERR_NODE_PORTS
+        if node.total >= node.capacity:
+            return _FIT
         return None
 
     def _decide_by_scan(self, needs: _Needs, owner: Hashable | None) -> _Decision:
@@ -720,8 +841,8 @@ class Scheduler:
 
     def _bind(self, pod: Pod, node: str) -> bool:
         now = eventlog.timestamp(self.cluster)
-        bound = pod.replace(spec=self._bound_spec(pod.spec, node), status=self._bound_status(pod.status, now))
-        self.cluster.registry.put(bound)
+        self.cluster.registry.put(pod, spec=self._bound_spec(pod.spec, node),
+                                  status=self._bound_status(pod.status, now))
         message = SCHEDULED.format(namespace=pod.metadata.namespace, name=pod.metadata.name, node=node)
         eventlog.record(self.cluster, "Normal", "Scheduled", message, SCHEDULER_NAME, pod)
         return True
@@ -736,6 +857,9 @@ class Scheduler:
             cache.clear()
         bound = evolve(spec, node_name=node)
         cache[(id(spec), node)] = (spec, bound)
+        needs = self._needs_cache.get(id(spec))
+        if needs is not None and needs[0] is spec:  # nodeName changes nothing the filters read
+            self._needs_cache[id(bound)] = (bound, needs[1])
         return bound
 
     def _bound_status(self, status: Any, now: str) -> Any:
@@ -753,13 +877,27 @@ class Scheduler:
     def _write_unschedulable(self, pod: Pod, reason: str, message: str, *, event: bool = True) -> bool:
         if event:
             eventlog.record(self.cluster, "Warning", "FailedScheduling", message, SCHEDULER_NAME, pod)
-        wanted = PodCondition(type="PodScheduled", status="False", reason=reason, message=message)
-        now = eventlog.timestamp(self.cluster)
-        conditions = _set_condition(pod.status.conditions, wanted, now)
-        if conditions == pod.status.conditions:
+        status = self._unschedulable_status(pod.status, reason, message)
+        if status is pod.status:
             return False
-        self.cluster.registry.put(pod.replace(status=evolve(pod.status, conditions=conditions)))
+        self.cluster.registry.put(pod, status=status)
         return True
+
+    def _unschedulable_status(self, status: Any, reason: str, message: str) -> Any:
+        """``status`` with ``PodScheduled=False``; pods pending alike at one instant share it."""
+        now = eventlog.timestamp(self.cluster)
+        key = (id(status), reason, message, now)
+        cache = self._status_cache
+        found = cache.get(key)
+        if found is not None and found[0] is status:
+            return found[2]
+        wanted = PodCondition(type="PodScheduled", status="False", reason=reason, message=message)
+        conditions = _set_condition(status.conditions, wanted, now)
+        new = status if conditions == status.conditions else evolve(status, conditions=conditions)
+        if len(cache) > 4096:
+            cache.clear()
+        cache[key] = (status, now, new)
+        return new
 
     # ------------------------------------------------------------------ explanations
 
@@ -769,10 +907,10 @@ class Scheduler:
         One ``(node name, Verdict)`` per node in topology order; empty when the scheduler never
         decided about this pod (e.g. it named its node in ``spec.nodeName``).
         """
-        found = self._decisions.get((pod.metadata.namespace, pod.metadata.name))
-        if found is None or found[0] != pod.metadata.uid:
+        key = (pod.metadata.namespace, pod.metadata.name)
+        decision = self._decisions.get(key)
+        if decision is None or self._decided_uids.get(key) != pod.metadata.uid:
             return []
-        decision = found[1]
         failed = {i: Verdict(False, plugin=p, reason=r) for i, p, r in decision.failures()}
         verdicts = []
         for node in self._nodes:

@@ -20,12 +20,12 @@ same), encoded like ``rand.SafeEncodeString``. Pod names come from ``cluster.ran
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
-import uuid
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 
 from grader.model.api import strategy_for
@@ -44,7 +44,7 @@ from grader.model.objects import (
     evolve,
 )
 from grader.sim.controllers import eventlog
-from grader.sim.printers import parse_time
+from grader.sim.registry import uuid4_text
 
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
@@ -95,6 +95,32 @@ RS_CREATE_ERROR = "ReplicaSetCreateError"
 
 Key = tuple[str, str]
 _PHASE_ORDINAL = {"Pending": 0, "Unknown": 1, "Running": 2}
+
+
+# --------------------------------------------------------------------------- time
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp (or a datetime) as an aware datetime; ``None`` when absent or bad.
+
+    The same reading as :func:`grader.sim.printers.parse_time`, memoized for strings (every
+    pod of a ReplicaSet is checked at every sync).
+    """
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str) and value:
+        return _parse_text(value)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime | None:
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- hashing and naming
@@ -426,9 +452,8 @@ class ReplicaSetController:
         registry = self.cluster.registry
         for _ in range(count):
             name = self._new_name(prototype)
-            uid = str(uuid.UUID(int=self._uids.getrandbits(128), version=4))
-            meta = evolve(prototype.metadata, name=name, uid=uid, creation_timestamp=now)
-            registry.put(prototype.replace(metadata=meta))
+            uid = uuid4_text(self._uids.getrandbits(128))
+            registry.put(prototype, meta={"name": name, "uid": uid, "creation_timestamp": now})
             eventlog.record(self.cluster, "Normal", "SuccessfulCreate", f"Created pod: {name}",
                             REPLICASET_CONTROLLER, rs)
         return True

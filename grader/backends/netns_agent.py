@@ -22,8 +22,7 @@ pipe between the backend and its own child). Requests (``op`` and arguments):
   ``probe(batches, series, connect_timeout)``: ``curl`` and ``udp_many`` at the same time.
 * ``inventory``: namespaces, their inodes and interfaces (for tests); ``inodes``: just the inodes.
 * ``iptables_save(namespace)``: the rules as the kernel has them.
-* ``forget``: drop conntrack entries that could carry stale NAT and empty the ``recent`` tables
-  wherever there are rules.
+* ``forget``: flush conntrack and empty the ``recent`` tables wherever there are rules.
 * ``shutdown``: tear everything down, report what is left (nothing), exit.
 
 End of input (the backend went away) also tears down and exits.
@@ -144,11 +143,10 @@ class Agent:
         return self.kernel.iptables_save(namespace)
 
     def op_forget(self) -> dict[str, int]:
-        """Forget what the kernels remember between connections: NAT flows and ``recent`` tables.
+        """Forget what the kernels remember between connections: conntrack entries and ``recent`` tables.
 
         Every namespace with rules (the nodes, pods with catch-all redirects) is cleared, so the
-        next probes behave as in a cluster that has just been created. Closed TCP flows stay
-        (see :meth:`Kernel.conntrack_flush`): a new connection never follows one.
+        next probes behave as in a cluster that has just been created.
         """
         current = self.runner.current
         names = sorted({rules.namespace for rules in current.rules + current.pod_rules})

@@ -175,22 +175,10 @@ class Kernel:
         return done.stdout
 
     def conntrack_flush(self, namespace: str) -> bool:
-        """Forget the namespace's flows that could carry stale NAT; False without ``conntrack``.
-
-        Deleted: UDP flows (kube-proxy clears stale UDP entries the same way) and TCP flows
-        still in SYN_SENT (a SYN that went unanswered: a new SYN of the same tuple would follow
-        its old NAT decision). Kept: every other TCP entry. A new SYN replaces a TIME_WAIT or
-        CLOSE entry of the same tuple anyway, and while they live MASQUERADE never picks a
-        source port that a pod still holds in TIME_WAIT (a SYN that lands on one is answered a
-        second late, and looks like a timeout).
-        """
+        """Forget the namespace's connections (stale NAT after a rule change); False without ``conntrack``."""
         if self.conntrack is None:
             return False
-        ok = True
-        for selection in (["-p", "udp"], ["-p", "tcp", "--state", "SYN_SENT"]):
-            done = self.run_in(namespace, [self.conntrack, "-D", *selection])
-            ok = ok and (done.returncode == 0 or "0 flow entries" in done.stderr)
-        return ok
+        return self.run_in(namespace, [self.conntrack, "-F"]).returncode == 0
 
     def clear_recent(self, namespace: str) -> int:
         """Empty every ``-m recent`` table of the namespace (session affinity memory); returns how many.

@@ -11,8 +11,7 @@ difference, in an order that always works:
 4. create the new links (in their creating namespace, the peer moved into its own);
 5. per namespace, one ``ip -batch``: interfaces up, addresses, neighbours, routes;
 6. load each node's ``iptables-restore`` document when it is new or changed, and flush that
-   node's conntrack entries that could carry stale NAT after a change (UDP flows, unanswered
-   SYNs; :meth:`Kernel.conntrack_flush`);
+   node's conntrack table after a change (stale NAT must not outlive the rules);
 7. hand the listeners to the server (it binds new sockets and closes old ones).
 
 Realising the same plan twice does nothing the second time. A failure tears everything down

@@ -18,7 +18,8 @@ simulator says it does:
 
 The thread is event-driven: it accepts connections and reads their requests as the bytes
 arrive (no thread per connection), because one batch of probes opens thousands of
-connections at once. Every TCP request is read before answering, so that a probe id sent by the backend in an
+connections at once; after a reply it waits for the client to close first, so pods keep no
+TIME_WAIT sockets for MASQUERADE's random source ports to run into. Every TCP request is read before answering, so that a probe id sent by the backend in an
 ``X-Kports-Probe`` request header can be logged with who answered and which client address it
 saw, whatever the reply (a catch-all socket for an app the simulator cannot know logs and closes without a byte).
 UDP datagrams carry their probe id in a first line ``KPROBE <id>``, which the server removes
@@ -99,14 +100,16 @@ def _pktinfo_destination(ancillary: list) -> str:
 
 
 class _Connection:
-    """An accepted connection whose request head is still arriving."""
+    """An accepted connection: its request head still arriving, or (``answered``) its reply sent
+    and the client's close awaited."""
 
-    __slots__ = ("key", "deadline", "head")
+    __slots__ = ("key", "deadline", "head", "answered")
 
     def __init__(self, key: Key, deadline: float) -> None:
         self.key = key
         self.deadline = deadline
         self.head = b""
+        self.answered = False
 
 
 class Server:
@@ -258,6 +261,11 @@ class Server:
             return
         except OSError:
             chunk = b""
+        if state.answered:
+            if not chunk:  # the client closed first: this end leaves no TIME_WAIT behind
+                self._selector.unregister(conn)
+                conn.close()
+            return
         state.head += chunk
         if chunk and b"\r\n\r\n" not in state.head and len(state.head) < _MAX_HEAD:
             return
@@ -265,18 +273,24 @@ class Server:
         self._serve_tcp(conn, state.key, bytes(state.head))
 
     def _sweep(self) -> None:
-        """Close connections whose request never came (a client that went away)."""
+        """Close connections whose request never came, or whose client never closed."""
         now = time.monotonic()
         stale = [(key.fileobj, key.data) for key in list(self._selector.get_map().values())
                  if isinstance(key.data, _Connection) and key.data.deadline < now]
         for conn, state in stale:
             self._selector.unregister(conn)
-            self.errors.append(f"{state.key}: no request within {_READ_SECONDS:g} s")
+            if not state.answered:
+                self.errors.append(f"{state.key}: no request within {_READ_SECONDS:g} s")
             conn.close()
 
     # ----------------------------------------------------------------- answering
 
     def _serve_tcp(self, conn: socket.socket, key: Key, head: bytes) -> None:
+        """Answer one request. A reply with bytes waits for the client to close first (the way
+        curl ends a ``Connection: close`` exchange), so the pod side keeps no TIME_WAIT: after
+        a conntrack flush, MASQUERADE may pick any source port again, and a SYN that met a
+        TIME_WAIT socket would be answered a second late."""
+        linger = False
         try:
             spec = self.specs.get(key)
             if spec is None:
@@ -291,9 +305,22 @@ class Server:
             if reply is not None:
                 conn.settimeout(5)
                 self._send(conn, spec, reply)
+                linger = reply.exit_code in (0, 1)
         except Exception as exc:  # noqa: BLE001 - a broken connection must not stop the server
             self.errors.append(f"{key}: {type(exc).__name__}: {exc}")
         finally:
+            if linger:
+                self._await_close(conn, key)
+            else:
+                conn.close()
+
+    def _await_close(self, conn: socket.socket, key: Key) -> None:
+        state = _Connection(key, time.monotonic() + _READ_SECONDS)
+        state.answered = True
+        try:
+            conn.setblocking(False)
+            self._selector.register(conn, selectors.EVENT_READ, state)
+        except (OSError, ValueError):
             conn.close()
 
     @staticmethod

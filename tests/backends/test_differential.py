@@ -808,13 +808,13 @@ def test_r_kp_6_twelve_hundred_simultaneous_connections_to_one_nodeport_are_all_
 
 
 def test_r_kp_9_nodeport_connections_after_a_rule_change_do_not_land_on_a_pods_time_wait(netns):
-    """Bursts of masqueraded nodePort connections leave the pods' ends in TIME_WAIT; between
-    bursts the cluster is recreated (the same pods, new rules): every connection is answered at
-    once (R-KP-9: the pod sees the node's address; R-KP-6). Was wrong on the netns side: each
-    rule load flushed the whole conntrack table, so MASQUERADE (``--random-fully``) could pick
-    a source port a pod still held in TIME_WAIT; such a SYN is answered a second later and the
-    probe timed out (a few connections in ten thousand). Only UDP flows are dropped now, as
-    kube-proxy does."""
+    """Bursts of masqueraded nodePort connections, the cluster recreated between them (the same
+    pods, new rules, conntrack flushed): every connection is answered at once (R-KP-9: the pod
+    sees the node's address; R-KP-6). Was wrong on the netns side: the pods' server closed
+    first, so every answered connection left a TIME_WAIT socket in the pod; once conntrack was
+    flushed, MASQUERADE (``--random-fully``) could pick a source port such a socket still held,
+    and that SYN was answered a second late: a timeout (a few connections in ten thousand). The
+    server now waits for the client to close, as curl does after a ``Connection: close`` reply."""
     sources = ("outside", "pod/client-w1", "pod/client-w2", "node/kind-worker2")
     manifests = (SCENARIOS / "api/S01-nodeport-basic.yaml").read_text() + "---\n" + (SCENARIOS / CLIENTS).read_text()
     late = []

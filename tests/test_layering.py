@@ -17,7 +17,7 @@ ALLOWED = {
     "backends": {"model", "sim"},
     "nb": {"model", "sim", "checks", "backends"},
 }
-LEAVES = {"errors", "_version"}
+LEAVES = {"errors", "_version", "records"}
 STDLIB_ONLY_LAYERS = {"model", "sim"}
 THIRD_PARTY_OK = {"yaml"}
 

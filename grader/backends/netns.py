@@ -58,7 +58,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -66,6 +65,8 @@ from grader.backends.netns_plan import PREFIX, Plan, build_plan
 from grader.backends.sim import SimBackend
 from grader.errors import BackendUnavailable, GraderError, UsageError
 from grader.model.objects import Object
+from grader.records import frozen
+from grader.records import frozen
 from grader.sim import dns
 from grader.sim.cluster import Cluster
 from grader.sim.probe import DNS, REACHED, REFUSED, TIMEOUT, UNKNOWN, ProbeResult, Source, Target, parse_source, parse_url
@@ -250,7 +251,7 @@ class _Agent:
 # --------------------------------------------------------------------------- probes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Probe:
     source: Source
     target: Target

@@ -61,10 +61,10 @@ keeps its name across plans.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from grader.model.objects import Pod
+from grader.records import frozen
 from grader.sim import apps as appcat
 from grader.sim.dataplane import Ending, Packet
 from grader.sim.probe import Target
@@ -121,7 +121,7 @@ INDEX_PODS = 1024  # host-side pod veths: 1024 + 24 bits of the pod's tag
 # --------------------------------------------------------------------------- the data
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sysctl:
     """One per-namespace sysctl; ``required=False`` ones are skipped where the kernel lacks them."""
 
@@ -135,7 +135,7 @@ class Sysctl:
         return "/proc/sys/" + self.key.replace(".", "/")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Namespace:
     """A network namespace: ``role`` is ``lan``, ``outside``, ``node`` or ``pod``."""
 
@@ -145,7 +145,7 @@ class Namespace:
     sysctls: tuple[Sysctl, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Link:
     """A bridge, or a veth pair created in ``namespace`` with its peer moved to ``peer_namespace``."""
 
@@ -188,7 +188,7 @@ class Link:
         return ((self.namespace, self.name),)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Address:
     """``ip address add CIDR dev DEVICE`` in ``namespace``."""
 
@@ -203,7 +203,7 @@ class Address:
         return f"address del {self.cidr} dev {self.device}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Neighbour:
     """A permanent neighbour (ARP) entry."""
 
@@ -219,7 +219,7 @@ class Neighbour:
         return f"neighbour del {self.address} dev {self.device}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Route:
     """A route in the main table; ``gateway`` empty means a link route (``scope link``)."""
 
@@ -244,7 +244,7 @@ class Route:
         return f"route del {self.destination} dev {self.device}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeRules:
     """One node's ``iptables-restore`` document (``filter`` and ``nat``, full replacement)."""
 
@@ -253,7 +253,7 @@ class NodeRules:
     document: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ListenerSpec:
     """A socket the agent binds, and how to answer on it as the simulator's app would.
 
@@ -298,7 +298,7 @@ class ListenerSpec:
         return appcat.answer(self.app, self.listener, request)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Plan:
     """Everything the runner creates, as data. Equal plans realise identically."""
 

@@ -11,12 +11,12 @@ answers wins. Texts come from :mod:`grader.checks.messages`.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from grader.checks import lookup
 from grader.checks import messages as msg
 from grader.model.objects import Pod, Service, ServicePort
+from grader.records import frozen
 from grader.sim.apps import annotation_key, pod_apps
 from grader.sim.dataplane import in_cidr
 from grader.sim.probe import DNS, REFUSED, TIMEOUT, UNKNOWN, ProbeResult, parse_url
@@ -24,7 +24,7 @@ from grader.sim.probe import DNS, REFUSED, TIMEOUT, UNKNOWN, ProbeResult, parse_
 __all__ = ["Diagnosis", "diagnose", "why_not_endpoint"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Diagnosis:
     """Why (without the curl clause), the fix, the rule id and the kubectl view that shows it."""
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from grader.checks import messages as msg
@@ -40,6 +39,7 @@ from grader.checks.predict import Prediction, Predictions, prediction_cells
 from grader.checks.state import Accepted, Pending, Rejected, Running
 from grader.errors import UsageError
 from grader.model.kinds import resource_for
+from grader.records import frozen
 from grader.sim.probe import DNS, REACHED, REFUSED, TIMEOUT, ProbeResult, parse_source, parse_url
 
 __all__ = [
@@ -71,7 +71,7 @@ EXPECTABLE = (REACHED, REFUSED, TIMEOUT, DNS)
 # ---------------------------------------------------------------------- one probe
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Curl(Expectation):
     """``curl`` from ``source`` to ``url`` ends as ``expect`` (and, when REACHED, answers as asked)."""
 
@@ -167,7 +167,7 @@ def _client_problem(ctx: Context, wanted: str, probe: ProbeResult) -> Any:
     return explain_client_ip(probe, own, ctx.backend)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Plain:
     message: str
     hint: str = ""
@@ -177,7 +177,7 @@ class _Plain:
 # ---------------------------------------------------------------------- every node
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EveryNode(Expectation):
     """Every node's ``port`` (by InternalIP) behaves as ``expect``: one result per node."""
 
@@ -212,7 +212,7 @@ class EveryNode(Expectation):
 # ---------------------------------------------------------------------- load balancing
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Balances(Expectation):
     """Every ready pod matching ``pods`` is a possible answer to one connection (R-KP-6)."""
 

@@ -18,18 +18,18 @@ The client-address helper :func:`explain_client_ip` says where a source address 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from grader.checks import lookup
 from grader.checks import messages as msg
 from grader.checks.diagnose import diagnose
+from grader.records import frozen
 from grader.sim.probe import REACHED, ProbeResult, parse_url
 
 __all__ = ["Explanation", "explain", "explain_client_ip", "happened"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Explanation:
     """A learner-facing message, a one-line fix, the rule id, and the kubectl view that shows it."""
 

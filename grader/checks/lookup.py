@@ -10,10 +10,10 @@ that shows the same thing (``$ kubectl get endpoints web``).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from typing import Any
 
 from grader.model.objects import EndpointSlice, Pod, Service, ServicePort
+from grader.records import frozen
 from grader.sim import dns, views
 from grader.sim.dataplane import in_cidr
 from grader.sim.printers import get_table
@@ -112,7 +112,7 @@ def scheduling_message(pod: Pod) -> str:
 # ---------------------------------------------------------------------- targets
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServiceHit:
     """The Service a destination belongs to, how, and the matching port (None: no such port)."""
 

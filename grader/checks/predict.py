@@ -11,7 +11,6 @@ can, what really happens.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from grader.checks import messages as msg
@@ -20,6 +19,7 @@ from grader.checks.context import Context
 from grader.checks.explain import explain
 from grader.checks.results import CheckResult
 from grader.errors import UsageError
+from grader.records import frozen
 from grader.sim.probe import DNS, REACHED, REFUSED, TIMEOUT, parse_source, parse_url
 
 __all__ = ["Prediction", "Predictions", "prediction_cells"]
@@ -32,7 +32,7 @@ def _outcome(value: Any) -> str | None:
     return _SYNONYMS.get(value.strip().upper()) if isinstance(value, str) else None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Prediction(Expectation):
     """One cell of a learner's prediction matrix: what curl from ``source`` to ``url`` will do."""
 
@@ -60,7 +60,7 @@ class Prediction(Expectation):
                             evidence=why.evidence, trace=probe.trace())
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Predictions(Expectation):
     """A prediction matrix: one result per cell, the points shared between the cells."""
 

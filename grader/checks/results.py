@@ -13,11 +13,12 @@ so the same results always give the same bytes.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
 from grader.checks.messages import number
+from grader.records import frozen
 
 __all__ = ["CheckResult", "Report", "Status"]
 
@@ -34,7 +35,7 @@ class Status(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CheckResult:
     """One verdict. ``points`` is what was earned (``max_points`` when PASSED, else 0)."""
 
@@ -70,7 +71,7 @@ class CheckResult:
         return {"text/plain": self.text(), "text/html": self.html()}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Report:
     """Every result of one run, in order."""
 
@@ -123,7 +124,7 @@ class Report:
 # ---------------------------------------------------------------------- one renderer
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Row:
     status: Status
     title: str

@@ -13,7 +13,6 @@ Pending (a Deployment with one replica too many); ``running`` when *every* match
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from grader.checks import lookup
 from grader.checks import messages as msg
@@ -22,6 +21,7 @@ from grader.checks.context import Context, kind_name
 from grader.checks.results import CheckResult, Status
 from grader.model.apierrors import render_errors
 from grader.model.objects import Pod
+from grader.records import frozen
 
 __all__ = ["Accepted", "Pending", "Rejected", "Running"]
 
@@ -30,7 +30,7 @@ def _apply_evidence(source: str, text: str) -> str:
     return f"$ kubectl apply -f {source or '-'}\n{text}" if text else ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rejected(Expectation):
     """The API server rejected the object with a message containing ``containing``."""
 
@@ -64,7 +64,7 @@ class Rejected(Expectation):
         return self._failed(message, evidence=evidence)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Accepted(Expectation):
     """The API server accepted the object (warnings allowed)."""
 
@@ -113,7 +113,7 @@ def _events(ctx: Context, pod: Pod, reasons: tuple[str, ...]) -> str:
     return lookup.event_lines(cluster, pod, reasons) if cluster is not None else ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pending(Expectation):
     """Some pod matching ``pod`` is Pending, and its scheduling message contains ``because``."""
 
@@ -148,7 +148,7 @@ def _where(pod: Pod) -> str:
     return f"{state} on {pod.spec.node_name}" if pod.spec.node_name and state.startswith("Running") else state
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Running(Expectation):
     """Every pod matching ``pod`` is Running (no container waiting), on ``node`` if given."""
 

@@ -10,7 +10,6 @@ The validators are imported when the first strategy is asked for, not with this 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from grader.model.fielderrors import FieldError, dedupe
@@ -26,6 +25,7 @@ from grader.model.objects import (
     ReplicaSet,
     Service,
 )
+from grader.records import frozen
 
 __all__ = ["Strategy", "strategy_for"]
 
@@ -44,7 +44,7 @@ def _keep_new(old: Any, new: Any) -> Any:
     return new
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Strategy:
     """How the API server treats one kind.
 

@@ -7,14 +7,14 @@ and everything else as ``Error from server (<Reason>): error when <op> "<file>":
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from grader.model.fielderrors import FieldError, kubectl_invalid, status_message
+from grader.records import frozen
 
 __all__ = ["ApiError", "ApiRejection", "render_errors"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApiError:
     """One failed request: the status reason, the object, the field causes and the message."""
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass
 from typing import Annotated, Any, Union
+
+from grader.records import frozen
 
 __all__ = [
     "DecodeError",
@@ -73,7 +74,7 @@ class DecodeError(Exception):
 # --------------------------------------------------------------------------- type compilation
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Kind:
     """A compiled annotation: what to accept and how Go names it."""
 
@@ -84,7 +85,7 @@ class _Kind:
     cls: type | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Field:
     attr: str
     json: str

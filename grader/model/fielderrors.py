@@ -7,9 +7,10 @@ prints for a single invalid object (:func:`kubectl_invalid`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
+
+from grader.records import frozen
 
 __all__ = [
     "ErrorType",
@@ -48,7 +49,7 @@ class ErrorType(Enum):
 _VALUELESS = {ErrorType.REQUIRED, ErrorType.FORBIDDEN, ErrorType.TOO_LONG, ErrorType.INTERNAL}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GoLiteral:
     """A value that must print as the given Go text (e.g. a ``%#v`` struct literal)."""
 
@@ -61,7 +62,7 @@ class GoLiteral:
 _OMIT = object()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FieldError:
     """One field error: ``<field>: <type>[: <value>][: <detail>]`` (R-API-6)."""
 

@@ -8,7 +8,6 @@ is unpacked into its items; then the object is strictly decoded (R-API-1).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from grader.errors import ManifestError
@@ -26,6 +25,7 @@ from grader.model.objects import (
     Service,
 )
 from grader.model.yamlload import Document
+from grader.records import frozen
 
 __all__ = [
     "KINDS",
@@ -45,7 +45,7 @@ KINDS: dict[tuple[str, str], type[Object]] = {
 codec.share_decoded(PodSpec)  # bulk pods of one template decode to one PodSpec (memos downstream hit)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Resource:
     """A REST resource as kubectl names it: plural, singular, short names."""
 
@@ -82,7 +82,7 @@ def resource_for(name: str) -> Resource | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DecodeFailure:
     """A document the API server answers with BadRequest (strict decoding, R-API-1)."""
 

@@ -13,10 +13,11 @@ API server does, so ``nodePort: 0`` and no ``nodePort`` are the same thing.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar
 
 from grader.model.codec import Int32, Int64, IntOrString, Raw, json_field
+from grader.records import frozen
 
 __all__ = [
     "evolve",
@@ -136,12 +137,10 @@ def _map() -> Any:
     return field(default_factory=dict)
 
 
-_FROZEN = dict(frozen=True, slots=True)
-
 # --------------------------------------------------------------------------- metadata
 
 
-@dataclass(**_FROZEN)
+@frozen
 class OwnerReference:
     api_version: str = ""
     kind: str = ""
@@ -151,7 +150,7 @@ class OwnerReference:
     block_owner_deletion: bool | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ObjectMeta:
     name: str = ""
     generate_name: str = ""
@@ -170,20 +169,20 @@ class ObjectMeta:
     managed_fields: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class LabelSelectorRequirement:
     key: str = ""
     operator: str = ""
     values: tuple[str, ...] = ()
 
 
-@dataclass(**_FROZEN)
+@frozen
 class LabelSelector:
     match_labels: dict[str, str] = _map()
     match_expressions: tuple[LabelSelectorRequirement, ...] = ()
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ObjectReference:
     kind: str = ""
     namespace: str = ""
@@ -197,7 +196,7 @@ class ObjectReference:
 # --------------------------------------------------------------------------- pods
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ContainerPort:
     KEEP_ZERO: ClassVar[tuple[str, ...]] = ("container_port",)
     name: str = ""
@@ -207,14 +206,14 @@ class ContainerPort:
     host_ip: str = json_field("hostIP", default="")
 
 
-@dataclass(**_FROZEN)
+@frozen
 class EnvVar:
     name: str = ""
     value: str = ""
     value_from: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class Container:
     name: str = ""
     image: str = ""
@@ -243,12 +242,12 @@ class Container:
     tty: bool = False
 
 
-@dataclass(**_FROZEN)
+@frozen
 class EphemeralContainer(Container):
     target_container_name: str = ""
 
 
-@dataclass(**_FROZEN)
+@frozen
 class Toleration:
     key: str = ""
     operator: str = ""
@@ -257,7 +256,7 @@ class Toleration:
     toleration_seconds: Int64 | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class PodSpec:
     volumes: Raw = None
     init_containers: tuple[Container, ...] = ()
@@ -302,7 +301,7 @@ class PodSpec:
     hostname_override: str | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class PodCondition:
     type: str = ""
     status: str = ""
@@ -313,12 +312,12 @@ class PodCondition:
     message: str = ""
 
 
-@dataclass(**_FROZEN)
+@frozen
 class PodIP:
     ip: str = ""
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ContainerStatus:
     KEEP_ZERO: ClassVar[tuple[str, ...]] = ("ready", "restart_count")
     name: str = ""
@@ -332,7 +331,7 @@ class ContainerStatus:
     started: bool | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class PodStatus:
     observed_generation: Int64 = 0
     phase: str = ""
@@ -353,7 +352,7 @@ class PodStatus:
     resource_claim_statuses: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class PodTemplateSpec:
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: PodSpec = field(default_factory=PodSpec)
@@ -362,7 +361,7 @@ class PodTemplateSpec:
 # --------------------------------------------------------------------------- services
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ServicePort:
     KEEP_ZERO: ClassVar[tuple[str, ...]] = ("port",)
     name: str = ""
@@ -373,17 +372,17 @@ class ServicePort:
     node_port: Int32 = 0
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ClientIPConfig:
     timeout_seconds: Int32 | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class SessionAffinityConfig:
     client_ip: ClientIPConfig | None = json_field("clientIP", default=None)
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ServiceSpec:
     ports: tuple[ServicePort, ...] = ()
     selector: dict[str, str] = _map()
@@ -407,7 +406,7 @@ class ServiceSpec:
     traffic_distribution: str | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class LoadBalancerIngress:
     ip: str = ""
     hostname: str = ""
@@ -415,12 +414,12 @@ class LoadBalancerIngress:
     ports: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class LoadBalancerStatus:
     ingress: tuple[LoadBalancerIngress, ...] = ()
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ServiceStatus:
     load_balancer: LoadBalancerStatus = field(default_factory=LoadBalancerStatus)
     conditions: Raw = None
@@ -429,7 +428,7 @@ class ServiceStatus:
 # --------------------------------------------------------------------------- endpoints
 
 
-@dataclass(**_FROZEN)
+@frozen
 class EndpointAddress:
     ip: str = ""
     hostname: str = ""
@@ -437,7 +436,7 @@ class EndpointAddress:
     target_ref: ObjectReference | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class EndpointPort:
     KEEP_ZERO: ClassVar[tuple[str, ...]] = ("port",)
     name: str = ""
@@ -446,21 +445,21 @@ class EndpointPort:
     app_protocol: str | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class EndpointSubset:
     addresses: tuple[EndpointAddress, ...] = ()
     not_ready_addresses: tuple[EndpointAddress, ...] = ()
     ports: tuple[EndpointPort, ...] = ()
 
 
-@dataclass(**_FROZEN)
+@frozen
 class EndpointConditions:
     ready: bool | None = None
     serving: bool | None = None
     terminating: bool | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class Endpoint:
     addresses: tuple[str, ...] = ()
     conditions: EndpointConditions = field(default_factory=EndpointConditions)
@@ -472,7 +471,7 @@ class Endpoint:
     hints: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class SliceEndpointPort:
     GO_NAME: ClassVar[str] = "EndpointPort"
     name: str | None = None
@@ -484,13 +483,13 @@ class SliceEndpointPort:
 # --------------------------------------------------------------------------- workloads
 
 
-@dataclass(**_FROZEN)
+@frozen
 class DeploymentStrategy:
     type: str = ""
     rolling_update: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class DeploymentSpec:
     replicas: Int32 | None = None
     selector: LabelSelector | None = None
@@ -502,7 +501,7 @@ class DeploymentSpec:
     progress_deadline_seconds: Int32 | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class DeploymentStatus:
     observed_generation: Int64 = 0
     replicas: Int32 = 0
@@ -515,7 +514,7 @@ class DeploymentStatus:
     collision_count: Int32 | None = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ReplicaSetSpec:
     replicas: Int32 | None = None
     min_ready_seconds: Int32 = 0
@@ -523,7 +522,7 @@ class ReplicaSetSpec:
     template: PodTemplateSpec = field(default_factory=PodTemplateSpec)
 
 
-@dataclass(**_FROZEN)
+@frozen
 class ReplicaSetStatus:
     KEEP_ZERO: ClassVar[tuple[str, ...]] = ("replicas",)
     replicas: Int32 = 0
@@ -538,18 +537,18 @@ class ReplicaSetStatus:
 # --------------------------------------------------------------------------- cluster-scoped
 
 
-@dataclass(**_FROZEN)
+@frozen
 class NamespaceSpec:
     finalizers: tuple[str, ...] = ()
 
 
-@dataclass(**_FROZEN)
+@frozen
 class NamespaceStatus:
     phase: str = ""
     conditions: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class Taint:
     key: str = ""
     value: str = ""
@@ -557,7 +556,7 @@ class Taint:
     time_added: Raw = None
 
 
-@dataclass(**_FROZEN)
+@frozen
 class NodeSpec:
     pod_cidr: str = json_field("podCIDR", default="")
     pod_cidrs: tuple[str, ...] = json_field("podCIDRs", default=())
@@ -568,13 +567,13 @@ class NodeSpec:
     external_id: str = json_field("externalID", default="")
 
 
-@dataclass(**_FROZEN)
+@frozen
 class NodeAddress:
     type: str = ""
     address: str = ""
 
 
-@dataclass(**_FROZEN)
+@frozen
 class NodeStatus:
     capacity: Raw = None
     allocatable: Raw = None
@@ -646,7 +645,7 @@ def _kind(kind: str, api_version: str, group: str = "", namespaced: bool = True)
 
 
 @_kind("Pod", "v1")
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class Pod(Object):
     api_version: str = ""
     kind: str = ""
@@ -661,7 +660,7 @@ class Pod(Object):
 
 
 @_kind("Service", "v1")
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class Service(Object):
     api_version: str = ""
     kind: str = ""
@@ -679,7 +678,7 @@ class Service(Object):
 
 
 @_kind("Endpoints", "v1")
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class Endpoints(Object):
     api_version: str = ""
     kind: str = ""
@@ -688,7 +687,7 @@ class Endpoints(Object):
 
 
 @_kind("EndpointSlice", "discovery.k8s.io/v1", "discovery.k8s.io")
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class EndpointSlice(Object):
     api_version: str = ""
     kind: str = ""
@@ -699,7 +698,7 @@ class EndpointSlice(Object):
 
 
 @_kind("Deployment", "apps/v1", "apps")
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class Deployment(Object):
     api_version: str = ""
     kind: str = ""
@@ -709,7 +708,7 @@ class Deployment(Object):
 
 
 @_kind("ReplicaSet", "apps/v1", "apps")
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class ReplicaSet(Object):
     api_version: str = ""
     kind: str = ""
@@ -719,7 +718,7 @@ class ReplicaSet(Object):
 
 
 @_kind("Namespace", "v1", namespaced=False)
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class Namespace(Object):
     api_version: str = ""
     kind: str = ""
@@ -729,7 +728,7 @@ class Namespace(Object):
 
 
 @_kind("Node", "v1", namespaced=False)
-@dataclass(repr=False, **_FROZEN)
+@frozen(repr=False)
 class Node(Object):
     api_version: str = ""
     kind: str = ""

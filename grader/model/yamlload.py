@@ -12,11 +12,11 @@ already mappings (and ``import grader``) does not pay for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import ManifestError
+from grader.records import frozen
 
 if TYPE_CHECKING:
     import yaml
@@ -70,7 +70,7 @@ class _Problem(Exception):
         self.column = node.start_mark.column + 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Document:
     """One non-empty YAML document of a source."""
 

@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from grader.checks.messages import number
 from grader.nb.tasks import Task, load_assignment
+from grader.records import frozen
 
 __all__ = ["Section", "Spec", "build", "main", "notebook_path", "write"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Section:
     """One "## Task N" section: prose, the manifest the learner writes, a try-it cell, its tests."""
 
@@ -45,7 +45,7 @@ class Section:
     tasks: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Spec:
     """A whole assignment notebook: an introduction, task sections, closing notes."""
 

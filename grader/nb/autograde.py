@@ -29,19 +29,19 @@ import tempfile
 import time
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from grader.errors import GraderError, UsageError
 from grader.nb.nbgrader_api import api_for, course_config, nbgrader_path, require_nbgrader
+from grader.records import frozen
 
 __all__ = ["Outcome", "Progress", "autograde", "autograde_command", "submitted_students"]
 
 _EXCEPTION = re.compile(r"^(\w+\.)*\w*(Error|Exception|Interrupt)\b")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Outcome:
     """How one student's autograde went."""
 

@@ -13,9 +13,9 @@ frames of the grader's internals.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
+from grader.records import frozen
 from grader.sim.results import CommandOutput
 
 __all__ = ["ApplyView", "CheckFailed", "CurlView", "ManifestView", "Message", "blank"]
@@ -39,7 +39,7 @@ def _pre(text: str, colour: str = "") -> str:
     return f"<pre{style}>{html.escape(text)}</pre>" if text else ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Message:
     """A short note to the learner (usage problems, unknown names): never a traceback."""
 
@@ -53,7 +53,7 @@ class Message:
         return {"text/plain": self.text, "text/html": _pre(self.text, _RED if self.error else "")}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApplyView:
     """``kubectl apply -f SOURCE`` and what it printed (stdout, then warnings and errors)."""
 
@@ -76,7 +76,7 @@ class ApplyView:
         return {"text/plain": self.text(), "text/html": f'<div class="kports-apply">{body}</div>'}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ManifestView:
     """A manifest saved from a cell, with what a fresh simulated API server said about it."""
 
@@ -100,7 +100,7 @@ class ManifestView:
         return {"text/plain": self.text(), "text/html": f"<div><p>{head}</p>{inner}</div>"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CurlView:
     """A probe as the learner sees it: curl's own output, then (folded in HTML) every hop."""
 

@@ -12,7 +12,7 @@ when every expectation passes, else 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from grader.backends import get_backend
@@ -21,6 +21,7 @@ from grader.checks.messages import could_not_run, number
 from grader.errors import GraderError
 from grader.nb.display import blank
 from grader.nb.tasks import Task, load_assignment
+from grader.records import frozen
 from grader.sim.results import CommandOutput
 
 __all__ = ["Answer", "TaskResult", "grade_task", "no_answer"]
@@ -36,7 +37,7 @@ def no_answer(name: str) -> str:
             f"and run that cell (on the command line: pass {name}.yaml)")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TaskResult:
     """One task's verdict: the checks' :class:`Report` and what ``kubectl apply`` said."""
 

@@ -28,7 +28,6 @@ naming the file and the task.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -39,6 +38,7 @@ import yaml
 from grader.checks import Expectation, load_expectations
 from grader.errors import ManifestError, UsageError
 from grader.model.yamlload import load_documents, read_source
+from grader.records import frozen
 
 __all__ = ["Assignment", "Task", "assignment_names", "find_task", "load_assignment"]
 
@@ -48,7 +48,7 @@ _TOP_KEYS = {"assignment", "title", "provided", "tasks"}
 _TASK_KEYS = {"id", "check", "answer", "setup", "expectations", "hidden"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Task:
     """One graded unit: the learner's manifest ``answer``, applied after ``setup``, then checked."""
 
@@ -82,7 +82,7 @@ class Task:
         return f"<Task {self.ref} answer={self.answer} points={self.points:g}>"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Assignment:
     """Every task of one assignment, plus the manifests the learner is given."""
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Protocol
 
+from grader.records import frozen
 from grader.sim import netfilter as nf
 
 __all__ = [
@@ -58,7 +59,7 @@ def in_cidr(ip: str, cidr: str) -> bool:
 # ------------------------------------------------------------------ values
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Packet:
     """The first packet of a connection, as it is at one point of its journey."""
 
@@ -79,7 +80,7 @@ class Packet:
         return f"{self.protocol} {self.src}:{self.sport} -> {self.dst}:{self.dport}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Hop:
     """One step of a journey: where, what happened, and the rule or route responsible."""
 
@@ -106,7 +107,7 @@ class Hop:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ending:
     """How a journey ended.
 
@@ -124,7 +125,7 @@ class Ending:
     cites: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Walk:
     """One complete path: hops, ending, and its probability (1.0 for an ordinary probe)."""
 
@@ -133,7 +134,7 @@ class Walk:
     probability: float = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Route:
     """A routing decision: ``local`` delivery, ``forward`` to ``next_host``, or ``blackhole``."""
 

@@ -15,10 +15,10 @@ them in ``/etc/hosts`` or reach them by Docker name) and IP literals, nothing el
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from grader.model.objects import EndpointSlice, Service
+from grader.records import frozen
 
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
@@ -28,7 +28,7 @@ __all__ = ["CLUSTER_DOMAIN", "Resolution", "resolve"]
 CLUSTER_DOMAIN = "cluster.local"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Resolution:
     """The answer to one lookup: addresses (empty when it failed) and how it was found."""
 

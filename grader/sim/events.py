@@ -9,7 +9,8 @@ strings, as the API server writes them) with a repeat count. Rendering lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from grader.records import frozen
+
 
 __all__ = ["Event", "NORMAL", "WARNING"]
 
@@ -17,7 +18,7 @@ NORMAL = "Normal"
 WARNING = "Warning"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Event:
     """One event about one object; ``count`` > 1 when the same event repeated."""
 

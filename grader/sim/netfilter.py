@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from grader.records import frozen
+
 __all__ = [
     "Accept",
     "AddrType",
@@ -55,7 +57,7 @@ def _quote(text: str) -> str:
 # --------------------------------------------------------------------------- matches
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Src:
     """``-s CIDR`` (an address without ``/`` means ``/32``)."""
 
@@ -67,7 +69,7 @@ class Src:
         return f"{_neg(self.negate)}-s {cidr}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Dst:
     """``-d CIDR``."""
 
@@ -79,7 +81,7 @@ class Dst:
         return f"{_neg(self.negate)}-d {cidr}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Proto:
     """``-p tcp|udp|sctp`` (lower case, as iptables prints it)."""
 
@@ -89,7 +91,7 @@ class Proto:
         return f"-p {self.protocol.lower()}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DPort:
     """``-m tcp --dport N``; needs a :class:`Proto` earlier in the rule."""
 
@@ -100,7 +102,7 @@ class DPort:
         return f"-m {self.protocol.lower()} --dport {self.port}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MultiPort:
     """``-m multiport --dports A,B``."""
 
@@ -110,7 +112,7 @@ class MultiPort:
         return "-m multiport --dports " + ",".join(str(p) for p in self.ports)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AddrType:
     """``-m addrtype --dst-type LOCAL``: the destination is an address of this host."""
 
@@ -121,7 +123,7 @@ class AddrType:
         return f"-m addrtype {_neg(self.negate)}--dst-type {self.dst_type}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Statistic:
     """``-m statistic --mode random --probability P``, P with 10 decimals as kube-proxy writes it."""
 
@@ -131,7 +133,7 @@ class Statistic:
         return f"-m statistic --mode random --probability {self.probability:.10f}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Recent:
     """``-m recent``: ``set`` records the source; otherwise ``--rcheck --seconds S --reap``."""
 
@@ -146,7 +148,7 @@ class Recent:
                 "--mask 255.255.255.255 --rsource")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Mark:
     """``-m mark --mark V/M``."""
 
@@ -158,7 +160,7 @@ class Mark:
         return f"-m mark {_neg(self.negate)}--mark {self.value:#x}/{self.mask:#x}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Comment:
     """``-m comment --comment "..."``; matches everything."""
 
@@ -168,7 +170,7 @@ class Comment:
         return f"-m comment --comment {_quote(self.text)}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CtState:
     """``-m conntrack --ctstate NEW`` (the simulator's packets are always NEW connections)."""
 
@@ -184,7 +186,7 @@ Match = Union[Src, Dst, Proto, DPort, MultiPort, AddrType, Statistic, Recent, Ma
 # --------------------------------------------------------------------------- targets
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Jump:
     chain: str
 
@@ -192,7 +194,7 @@ class Jump:
         return f"-j {self.chain}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DNat:
     to: str  # "ip:port"
 
@@ -200,7 +202,7 @@ class DNat:
         return f"-j DNAT --to-destination {self.to}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Masquerade:
     random_fully: bool = False
 
@@ -208,7 +210,7 @@ class Masquerade:
         return "-j MASQUERADE --random-fully" if self.random_fully else "-j MASQUERADE"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SetMark:
     """``-j MARK --set-xmark V/M`` (``--or-mark V`` is ``V/V``)."""
 
@@ -219,7 +221,7 @@ class SetMark:
         return f"-j MARK --set-xmark {self.value:#x}/{self.mask:#x}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reject:
     """``-j REJECT`` (default ``icmp-port-unreachable``): the client sees "connection refused"."""
 
@@ -229,19 +231,19 @@ class Reject:
         return f"-j REJECT --reject-with {self.with_}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Drop:
     def render(self) -> str:
         return "-j DROP"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Accept:
     def render(self) -> str:
         return "-j ACCEPT"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Return:
     def render(self) -> str:
         return "-j RETURN"
@@ -252,7 +254,7 @@ Target = Union[Jump, DNat, Masquerade, SetMark, Reject, Drop, Accept, Return]
 # --------------------------------------------------------------------------- structure
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rule:
     """One ``-A CHAIN ...`` line: ordered matches, one target, and the spec rules it cites."""
 
@@ -334,7 +336,7 @@ class RuleSet:
 # Appended for kube-proxy's layout (grader.sim.proxy); existing classes are unchanged.
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SrcAddrType:
     """``-m addrtype --src-type LOCAL``: the *source* is an address of this host.
 
@@ -349,7 +351,7 @@ class SrcAddrType:
         return f"-m addrtype {_neg(self.negate)}--src-type {self.src_type}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProtoMatch:
     """``-m tcp`` with no options: loads the protocol match and matches every packet of it.
 
@@ -363,7 +365,7 @@ class ProtoMatch:
         return f"-m {self.protocol.lower()}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class XorMark:
     """``-j MARK --xor-mark V``: flip the mark bits ``V`` (non-terminating).
 
@@ -377,7 +379,7 @@ class XorMark:
         return f"-j MARK --xor-mark {self.value:#x}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Continue:
     """No ``-j`` at all: the rule only matches (and counts); the packet goes on to the next rule.
 

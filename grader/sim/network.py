@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import json
 import weakref
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from grader.model.objects import EndpointSlice, Pod, Service
+from grader.records import frozen
 from grader.sim import apps as appcat
 from grader.sim import dataplane
 from grader.sim.clock import EPOCH
@@ -58,7 +58,7 @@ def host_label(host: str) -> str:
     return "outside"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Socket:
     """A listening socket and who owns it: a pod's container app, or kube-proxy's health server."""
 

@@ -41,6 +41,7 @@ from grader.errors import UsageError
 from grader.model.codec import encode
 from grader.model.kinds import resource_for
 from grader.model.objects import LabelSelector, Object, Pod, Service
+from grader.records import frozen
 
 __all__ = [
     "COLUMNS",
@@ -484,7 +485,7 @@ def _node_info(field: str, empty: str = "<unknown>") -> Callable[[Any, datetime]
 # --------------------------------------------------------------------------- columns
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Column:
     """One ``kubectl get`` column: its name in printers.go, how to compute a cell, wide-only."""
 

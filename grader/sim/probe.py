@@ -13,11 +13,11 @@ client address the application saw, and every hop with the rule that moved the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from grader.errors import NotFoundError, UsageError
+from grader.records import frozen
 from grader.sim import dns
 from grader.sim.dataplane import Ending, Hop, Packet, Walk
 
@@ -45,7 +45,7 @@ OUTCOMES = (REACHED, REFUSED, TIMEOUT, DNS, UNKNOWN)
 _ENDING_OUTCOME = {"delivered": REACHED, "refused": REFUSED, "dropped": TIMEOUT, "unknown": UNKNOWN}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Source:
     """Where a probe runs: ``outside``, a node, or a pod (and optionally one of its containers)."""
 
@@ -63,7 +63,7 @@ class Source:
         return f"pod/{ns}{self.name}" + (f" (container {self.container})" if self.container else "")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Target:
     """A parsed URL: protocol, host as written, port, path (or UDP payload)."""
 
@@ -110,7 +110,7 @@ def parse_url(url: str) -> Target:
     return Target("TCP", parts.hostname, port or 80, path, url)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProbeResult:
     """One probe: curl's view (exit code, stdout, stderr) plus what really happened."""
 

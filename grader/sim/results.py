@@ -7,15 +7,16 @@ exit code). :class:`CommandOutput` is the same triple for any other command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from grader.model.apierrors import ApiError, render_errors
+from grader.records import frozen
 
 __all__ = ["ApplyResult", "CommandOutput", "ObjectResult"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CommandOutput:
     """What a command printed and how it exited."""
 
@@ -34,7 +35,7 @@ class CommandOutput:
         return {"text/plain": str(self)}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ObjectResult:
     """The API server's answer for one object of an apply.
 
@@ -63,7 +64,7 @@ class ObjectResult:
         return f"{kind}.{group}/{self.name}" if group else f"{kind}/{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ApplyResult:
     """Everything one ``apply`` did: per-object results plus errors that stopped a whole file."""
 

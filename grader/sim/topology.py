@@ -15,12 +15,13 @@ leaves untainted. Any other topology can be described in a small YAML file::
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import ManifestError, UsageError
 from grader.model.yamlload import load_documents, read_source
+from grader.records import frozen
 
 __all__ = ["CONTROL_PLANE_TAINT", "NodeSpecification", "Topology"]
 
@@ -28,7 +29,7 @@ CONTROL_PLANE_TAINT = ("node-role.kubernetes.io/control-plane", "", "NoSchedule"
 _CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NodeSpecification:
     """One node of a topology: name, address, pod CIDR, labels and taints."""
 
@@ -55,7 +56,7 @@ class NodeSpecification:
         return labels
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Topology:
     """Nodes, the outside client and the cluster-wide address ranges."""
 

@@ -16,8 +16,8 @@ as entrypoint; hello-app: distroless with ``CMD ["/hello-app"]``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
+from grader.records import frozen
 from grader.sim.apps.model import is_digits
 
 __all__ = ["ImageInfo", "ImageRef", "parse_image"]
@@ -25,7 +25,7 @@ __all__ = ["ImageInfo", "ImageRef", "parse_image"]
 DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageInfo:
     """What the catalogue knows about one image.
 
@@ -45,7 +45,7 @@ class ImageInfo:
     busybox: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ImageRef:
     """An image reference split into repository ``path`` and ``tag``, plus catalogue info."""
 

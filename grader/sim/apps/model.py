@@ -9,7 +9,9 @@ program inside a container (nginx, agnhost's HTTP server, ...) with the paramete
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from grader.records import frozen
 
 __all__ = [
     "ALL_ADDRESSES",
@@ -27,7 +29,7 @@ ALL_ADDRESSES = "0.0.0.0"
 LOOPBACK = "127.0.0.1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Listener:
     """A socket an application binds: ``protocol`` ``address``:``port`` in ``container``.
 
@@ -44,7 +46,7 @@ class Listener:
         return f"{self.address}:{self.port}/{self.protocol}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Server:
     """One listening program in a container (internal to the apps model).
 
@@ -71,7 +73,7 @@ class Server:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ContainerApp:
     """What runs in one container and what it really listens on (R-CP-1).
 
@@ -92,7 +94,7 @@ class ContainerApp:
     servers: tuple[Server, ...] = field(default=(), compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Request:
     """One request as the application sees it (after DNAT and any SNAT).
 
@@ -114,7 +116,7 @@ class Request:
     hostname: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reply:
     """What ``curl -sS`` shows once the TCP connection was accepted.
 

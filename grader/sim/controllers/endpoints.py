@@ -61,6 +61,7 @@ from grader.model.objects import (
     ServicePort,
     SliceEndpointPort,
 )
+from grader.records import frozen
 from grader.sim.controllers.labelindex import (
     ANNOTATION_TRIGGER_TIME,
     LABEL_SERVICE_NAME,
@@ -883,7 +884,7 @@ class EndpointSliceMirroringController(QueueController):
 # --------------------------------------------------------------------------- read helper for kube-proxy
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ResolvedEndpoint:
     """One backend of one Service port, as kube-proxy sees it in the slices (R-KP-8 input).
 
@@ -906,7 +907,7 @@ class ResolvedEndpoint:
         return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServicePortEndpoints:
     """The endpoints of one Service port, sorted by ``ip:port`` (kube-proxy's order)."""
 

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
 from grader.model.objects import Node, Pod, PodCondition, Taint, Toleration, evolve
+from grader.records import frozen
 from grader.sim.controllers import eventlog
 
 if TYPE_CHECKING:
@@ -314,7 +315,7 @@ def failed_scheduling_message(
 # --------------------------------------------------------------------------- verdicts
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Verdict:
     """What the scheduler concluded about one node for one pod."""
 
@@ -331,7 +332,7 @@ class Verdict:
         return f"{self.plugin}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Decision:
     """One scheduling attempt: the chosen node and the rejected ones.
 
@@ -374,7 +375,7 @@ class _NodeState:
         return self.total >= self.capacity
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Needs:
     """What a pod asks of a node; ``scan`` when only looking at every node can tell."""
 

@@ -18,7 +18,8 @@ Sources:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+
+from grader.records import frozen
 
 __all__ = [
     "CNI_CHAIN_LENGTH",
@@ -113,7 +114,7 @@ def endpoint_chain(service_port: str, protocol: str, endpoint: str) -> str:
     return SEP_PREFIX + _hash16(service_port + protocol.lower() + endpoint)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServiceChains:
     """The four per-service-port chain names, which share one hash."""
 

@@ -31,6 +31,7 @@ from grader.model.service_defaults import (
     is_externally_accessible,
     needs_health_check_node_port,
 )
+from grader.records import frozen
 from grader.sim.netfilter import (
     Accept,
     AddrType,
@@ -100,7 +101,7 @@ _PICK_CITES = ("R-KP-6",)
 # --------------------------------------------------------------------------- service ports
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServicePortInfo:
     """One proxied service port, as kube-proxy's ``servicePortInfo`` holds it (IPv4 only)."""
 

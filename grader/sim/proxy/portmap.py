@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from grader.model.ipaddr import IPV4, family_of, go_ip_string, parse_ip_sloppy
+from grader.records import frozen
 from grader.sim.netfilter import (
     AddrType,
     Comment,
@@ -82,7 +82,7 @@ MULTIPORT_MAX = 15
 _CITES = ("R-HP-2", "R-HP-3")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PortMapping:
     """One CNI ``portMappings`` entry (``PortMapEntry``)."""
 

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from grader.model.objects import EndpointSlice, Pod, Service
+from grader.records import frozen
 from grader.sim.netfilter import BUILTIN_CHAINS, RuleSet, Table
 from grader.sim.proxy.kindnet import add_kindnet_rules
 from grader.sim.proxy.kubeproxy import add_kube_proxy_rules
@@ -60,7 +61,7 @@ PortKey = tuple[str, str]
 """A Service port as kube-proxy keys endpoints: (port name, protocol), e.g. ``("http", "TCP")``."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProxyEndpoint:
     """One backend of one service port, as kube-proxy sees it (``BaseEndpointInfo``)."""
 
@@ -80,7 +81,7 @@ class ProxyEndpoint:
 EndpointsByPort = Mapping[PortKey, Sequence[ProxyEndpoint]]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ProxyInputs:
     """Everything one node's rule writers read.
 

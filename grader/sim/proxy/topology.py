@@ -21,8 +21,9 @@ attributes (:class:`grader.sim.proxy.rules.ProxyEndpoint`); their order is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Generic, Protocol, Sequence, TypeVar
+
+from grader.records import frozen
 
 __all__ = ["CategorizedEndpoints", "EndpointLike", "categorize_endpoints"]
 
@@ -43,7 +44,7 @@ class EndpointLike(Protocol):
 E = TypeVar("E", bound=EndpointLike)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CategorizedEndpoints(Generic[E]):
     """``CategorizeEndpoints``' four results (empty tuples where upstream returns nil)."""
 

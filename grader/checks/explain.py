@@ -8,9 +8,16 @@ from the cluster's state (:mod:`grader.checks.diagnose`)::
     externalTrafficPolicy Local and kind-worker2 runs none of its pods (R-TP-2)
     hint: curl a node that runs one of its pods (kind-worker), or set externalTrafficPolicy: Cluster
 
-On any other backend — or when no diagnosis applies — the explanation is the recorded ending of
-the packet's journey (the hop where it died and the rule ids it carried), or just curl's
-outcome when the backend records no journey.
+A real data plane (the netns or kube backend) records no journey: the packets went through a
+kernel. When such a backend keeps a simulated twin of its cluster (``backend.cluster``: the
+netns backend plans the kernel's rules from it), the same probe is replayed on the twin and,
+when the twin saw the same outcome, its journey explains the real one — the learner gets the
+same diagnosis on real packets as on the simulator (the differential suite in
+tests/backends keeps the two in agreement). When they disagree, nothing is made up: the
+explanation is curl's outcome alone.
+
+When no diagnosis applies, the explanation is the recorded ending of the packet's journey (the
+hop where it died and the rule ids it carried), or just curl's outcome when there is none.
 
 The client-address helper :func:`explain_client_ip` says where a source address was rewritten
 (the MASQUERADE hop) and, for a nodePort with ``externalTrafficPolicy: Cluster``, how to keep it.
@@ -24,7 +31,7 @@ from grader.checks import lookup
 from grader.checks import messages as msg
 from grader.checks.diagnose import diagnose
 from grader.records import frozen
-from grader.sim.probe import REACHED, ProbeResult, parse_url
+from grader.sim.probe import REACHED, ProbeResult, curl, parse_url
 
 __all__ = ["Explanation", "explain", "explain_client_ip", "happened"]
 
@@ -54,20 +61,39 @@ def _cluster_of(backend: Any) -> Any:
     return getattr(inner, "cluster", None)
 
 
+def _recorded(probe: ProbeResult) -> bool:
+    return bool(probe.hops) or probe.ending is not None
+
+
+def _journey(probe: ProbeResult, cluster: Any) -> ProbeResult:
+    """``probe`` if it recorded its journey; else the twin cluster's replay of it when that ended
+    the same way (same outcome, same client address as the app saw); else ``probe``."""
+    if _recorded(probe) or cluster is None:
+        return probe
+    try:
+        twin = curl(cluster, probe.source, probe.url)
+    except Exception:  # replaying is a bonus: keep what the real data plane said
+        return probe
+    if isinstance(twin, ProbeResult) and twin.outcome == probe.outcome and twin.client_ip == probe.client_ip:
+        return twin
+    return probe
+
+
 def explain(probe: ProbeResult, backend: Any = None) -> Explanation:
     """Why ``probe`` ended as it did, as precisely as the backend allows. Never raises."""
     head = happened(probe)
     if probe.outcome == REACHED:
         return Explanation(head)
     cluster = _cluster_of(backend)
+    journey = _journey(probe, cluster)
     if cluster is not None:
         try:
-            found = diagnose(cluster, probe)
+            found = diagnose(cluster, journey)
         except Exception:  # a diagnosis is a bonus: fall back to the recorded journey
             found = None
         if found is not None:
             return Explanation(msg.because(head, found.why, found.rule), found.hint, found.rule, found.evidence)
-    return _generic(probe, head)
+    return _generic(journey, head)
 
 
 def _generic(probe: ProbeResult, head: str) -> Explanation:
@@ -87,7 +113,8 @@ _SNAT_RULES = ("R-KP-9", "R-HP-2")
 def explain_client_ip(probe: ProbeResult, own: str, backend: Any = None) -> Explanation:
     """Why the answering pod saw ``probe.client_ip`` rather than the source's own address ``own``."""
     head = happened(probe, client=False)
-    masq = next((h for h in reversed(probe.hops) if "MASQUERADE" in h.step), None)
+    journey = _journey(probe, _cluster_of(backend))
+    masq = next((h for h in reversed(journey.hops) if "MASQUERADE" in h.step), None)
     if masq is None:
         return Explanation(msg.because(head, msg.why_other_client(probe.client_ip)))
     rule = next((c for c in _SNAT_RULES if c in masq.cites), masq.cites[0] if masq.cites else "")

@@ -439,6 +439,41 @@ def test_other_backends_without_a_journey_get_the_outcome_alone():
     assert explain(bare, None) == Explanation("curl from outside to kind-worker2:30080 timed out")
 
 
+def _real(probe):
+    """The probe as a real data plane reports it: curl's outcome and output, no journey."""
+    return type(probe)(probe.source, probe.url, probe.outcome, probe.exit_code, probe.stdout, probe.stderr,
+                       probe.answered_by, probe.container, probe.client_ip)
+
+
+def test_r_sd_2_a_real_data_plane_gets_the_diagnosis_of_its_simulated_twin():
+    """netns/kube record no hops; replayed on the backend's twin cluster, the same outcome explains it."""
+    sim = backend(S13)
+    probe = sim.curl("pod/client-w2", "mysql:33306")
+    assert explain(_real(probe), sim) == explain(probe, sim)
+    assert "(targetPort is 33306: when omitted it defaults to port, R-SD-2)" in explain(_real(probe), sim).message
+
+
+def test_r_tp_2_a_real_timeout_is_explained_like_the_simulated_one():
+    sim = backend(S23)
+    probe = sim.curl("outside", "kind-worker2:30080")
+    assert explain(_real(probe), sim).rule == "R-TP-2"
+    assert explain(_real(probe), sim) == explain(probe, sim)
+
+
+def test_a_twin_that_saw_another_outcome_explains_nothing():
+    """When the kernel and the model disagree, the learner gets curl's outcome alone, never a made-up why."""
+    sim = backend(S23)
+    probe = sim.curl("outside", "kind-worker:30080")  # reached on the simulator
+    refused = type(probe)(probe.source, probe.url, "REFUSED", 7, "", "curl: (7) Failed to connect")
+    assert explain(refused, sim) == Explanation("curl from outside to kind-worker:30080 was refused")
+
+
+def test_r_kp_9_a_real_snat_is_located_by_the_twin():
+    sim = backend(S23.replace("  externalTrafficPolicy: Local\n", ""))
+    probe = sim.curl("outside", "kind-worker2:30080/clientip")
+    assert explain_client_ip(_real(probe), "172.18.0.1", sim) == explain_client_ip(probe, "172.18.0.1", sim)
+
+
 def test_a_reached_probe_is_explained_by_who_answered():
     sim = backend(S30)
     probe = sim.curl("outside", "kind-worker:8080")

@@ -13,19 +13,6 @@ HERE = Path(__file__).resolve().parents[1] / "scenarios"
 S23 = str(HERE / "net" / "S23-etp-local.yaml")
 
 
-@pytest.fixture(scope="module")
-def netns_reason():
-    from grader.backends.netns import NetnsBackend
-
-    backend = NetnsBackend()
-    try:
-        reason = backend.available()
-    finally:
-        backend.close()
-    if reason is not None:
-        pytest.skip(f"netns backend unavailable: {reason}")
-
-
 def _run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     return cli.main(list(argv), stdout=out, stderr=err), out.getvalue(), err.getvalue()

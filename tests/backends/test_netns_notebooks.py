@@ -40,19 +40,6 @@ TEST_CELLS = (
 DATA_PLANE_MISTAKES = ("selector-matches-no-pod", "target-port-nobody-listens-on", "target-port-defaults-to-port")
 
 
-@pytest.fixture(scope="module")
-def netns(tmp_path_factory):
-    from grader.backends.netns import NetnsBackend
-
-    backend = NetnsBackend()
-    try:
-        reason = backend.available()
-    finally:
-        backend.close()
-    if reason is not None:
-        pytest.skip(f"netns backend unavailable: {reason}")
-
-
 def _execute(nb, where: Path, monkeypatch) -> dict[str, str]:
     """Run ``nb`` in a kernel with the netns backend; cell id -> the error it raised ("" if none)."""
     monkeypatch.setenv("KPORTS_BACKEND", "netns")
@@ -76,21 +63,21 @@ def _with_answer(name: str) -> object:
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
-def test_lesson_runs_on_the_kernel_data_plane(netns, path, monkeypatch):
+def test_lesson_runs_on_the_kernel_data_plane(netns_reason, path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     errors = _execute(nb, path.parent, monkeypatch)
     expected = {c.get("id") for c in nb.cells if "raises-exception" in c.metadata.get("tags", [])}
     assert {cell for cell, error in errors.items() if error and cell not in expected} == set()
 
 
-def test_reference_solution_passes_every_test_cell_on_the_kernel_data_plane(netns, monkeypatch):
+def test_reference_solution_passes_every_test_cell_on_the_kernel_data_plane(netns_reason, monkeypatch):
     errors = _execute(nbformat.read(SOLUTION, as_version=4), SOLUTION.parent, monkeypatch)
     assert {cell: error for cell, error in errors.items() if error} == {}
     assert set(TEST_CELLS) <= set(errors)
 
 
 @pytest.mark.parametrize("name", DATA_PLANE_MISTAKES)
-def test_data_plane_mistake_fails_exactly_its_tasks_with_its_diagnosis_on_the_kernel(netns, name, monkeypatch):
+def test_data_plane_mistake_fails_exactly_its_tasks_with_its_diagnosis_on_the_kernel(netns_reason, name, monkeypatch):
     entry = CATALOGUE[name]
     errors = _execute(_with_answer(name), SOLUTION.parent, monkeypatch)
     broken = {cell.replace("-", "_") for cell in TEST_CELLS if errors[cell]}

@@ -186,8 +186,16 @@ def _rules(cluster: Cluster, node: str) -> CommandOutput:
     return CommandOutput(rules.render().rstrip("\n"), "", 0)
 
 
-def _emit(out: CommandOutput, stdout: TextIO, stderr: TextIO, raw: bool = False) -> None:
-    """kubectl's text gets a final newline; curl's body is written exactly as the app sent it."""
+def _emit(out: CommandOutput, stdout: TextIO, stderr: TextIO, raw: bool = False, warning_first: bool = False) -> None:
+    """kubectl's text gets a final newline; curl's body is written exactly as the app sent it.
+
+    ``warning_first``: the API server's ``Warning:`` arrives with the response, so kubectl get
+    prints it before the table (``kubectl get endpoints`` on 1.33+).
+    """
+    if warning_first and out.stderr.startswith("Warning:"):
+        print(out.stderr, file=stderr)
+        stderr.flush()
+        out = CommandOutput(out.stdout, "", out.exit_code)
     if out.stdout:
         stdout.write(out.stdout if raw else out.stdout + "\n")
     if out.stderr:
@@ -212,7 +220,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         return applied.exit_code
     if applied.stderr:
         print(applied.stderr, file=stderr)
-    _emit(shown, stdout, stderr, raw=args.command == "curl")
+    _emit(shown, stdout, stderr, raw=args.command == "curl", warning_first=args.command == "get")
     if args.command in ("curl", "trace"):
         return shown.exit_code  # curl's own code; apply problems were printed above
     return shown.exit_code or applied.exit_code

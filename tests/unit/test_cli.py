@@ -67,6 +67,16 @@ def test_get_prints_the_table_after_applying():
     assert out.splitlines()[1].split()[4] == "80:30008/TCP"
 
 
+def test_r_ep_7_get_endpoints_prints_the_deprecation_warning_before_the_table():
+    """kubectl prints the API server's Warning header as the response arrives, before the table."""
+    both = io.StringIO()
+    code = cli.main(["get", "endpoints", "myapp", "-f", str(S01)], stdin=_Stdin(b""), stdout=both, stderr=both)
+    lines = both.getvalue().splitlines()
+    assert code == 0
+    assert lines[0] == "Warning: v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"
+    assert lines[1].split() == ["NAME", "ENDPOINTS", "AGE"]
+
+
 def test_get_yaml_and_describe_work_from_the_command_line():
     assert "nodePort: 30008" in run("get", "svc", "myapp", "-o", "yaml", "-f", str(S01))[1]
     assert "NodePort:                 <unset>  30008/TCP" in run("describe", "svc", "myapp", "-f", str(S01))[1]

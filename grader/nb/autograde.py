@@ -297,6 +297,8 @@ def autograde(root: Path, assignment: str, students: Sequence[str] | None = None
                     except Exception as exc:
                         outcome = Outcome(outcome.student, False,
                                           error=f"merge failed: {type(exc).__name__}: {exc}")
+                if outcome.workdir:  # merged (or failed): its scratch course is done with
+                    shutil.rmtree(outcome.workdir, ignore_errors=True)
                 outcomes[outcome.student] = outcome
                 bar.step(outcome.line())
     return [outcomes[s] for s in names]

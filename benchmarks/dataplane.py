@@ -4,8 +4,11 @@ Two measurements (issue "The simulator's cluster and data plane"):
 - course size: 3 nodes, 30 pods (10 Deployments of 3), 15 Services; build the cluster, then
   100 probes (mixed sources, Services, nodePorts, pod IPs). Target: total <= 100 ms.
 - large: 5,000 nodes, 150,000 pods, 10,000 Services; build time and peak RSS (fresh
-  interpreter), then probes from pods and from outside: median and p99 per probe. Targets:
-  build <= 60 s, <= 4 GB, probe median <= 1 ms.
+  interpreter), then probes from pods and from outside: median and p99 per probe. The data plane
+  (``cluster.network()``: the snapshot of every pod, and the first probe, which builds the
+  client node's rules) is built lazily, so it is timed apart (``dataplane_build_seconds``) and
+  counted into ``ready_seconds`` = build + data plane. Targets: ready <= 60 s, <= 4 GB, probe
+  median <= 1 ms.
 
 Usage: ``python benchmarks/dataplane.py [--nodes N] [--pods N] [--services N] [--probes N]``.
 """
@@ -118,6 +121,10 @@ def large(nodes: int, pods: int, services: int, probes: int) -> dict:
     timings = []
     outcomes: dict[str, int] = {}
     client = all_pods[0].name
+    listed = time.perf_counter()
+    cluster.network()
+    first = curl(cluster, f"pod/{client}", f"{svc_names[0]}/hostname")
+    dataplane_seconds = time.perf_counter() - listed
     for i in range(probes):
         target = rng.choice(svc_names)
         t0 = time.perf_counter()
@@ -128,6 +135,9 @@ def large(nodes: int, pods: int, services: int, probes: int) -> dict:
     return {
         "nodes": nodes, "pods": len(all_pods), "services": len(svc_names),
         "build_seconds": round(built - start, 2),
+        "dataplane_build_seconds": round(dataplane_seconds, 2),
+        "ready_seconds": round(built - start + dataplane_seconds, 2),
+        "first_probe_outcome": first.outcome,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "probes": probes,
         "probe_median_ms": round(statistics.median(timings) * 1000, 3),
@@ -159,7 +169,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "course_size": course_size(),
         "large": json.loads(child.stdout),
-        "targets": {"course_total_ms": 100, "large_build_seconds": 60, "large_peak_rss_mib": 4096,
+        "targets": {"course_total_ms": 100, "large_ready_seconds": 60, "large_peak_rss_mib": 4096,
                     "probe_median_ms": 1.0},
     }
     print(json.dumps(report, indent=2))

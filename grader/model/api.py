@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from grader.model import discovery_validation as dv
+from grader.model import pod_defaults as pd
+from grader.model import pod_validation as pv
+from grader.model import workload_validation as wv
 from grader.model.fielderrors import FieldError, dedupe
 from grader.model.memo import IdentityMemo
 from grader.model.objects import (
@@ -25,6 +29,10 @@ from grader.model.objects import (
     ReplicaSet,
     Service,
 )
+from grader.model.service_defaults import default_service
+from grader.model.service_strategy import begin_create, begin_update, drop_type_dependent_fields
+from grader.model.service_validation import validate_service, validate_service_update
+from grader.model.service_warnings import service_warnings
 from grader.records import frozen
 
 __all__ = ["Strategy", "strategy_for"]
@@ -96,14 +104,6 @@ def _keep_node_name(old: Pod, new: Pod) -> Pod:
 
 def _strategies() -> dict[type, Strategy]:
     """Every kind's strategy (built once, on first use)."""
-    from grader.model import discovery_validation as dv
-    from grader.model import pod_defaults as pd
-    from grader.model import pod_validation as pv
-    from grader.model import workload_validation as wv
-    from grader.model.service_defaults import default_service
-    from grader.model.service_strategy import begin_create, begin_update, drop_type_dependent_fields
-    from grader.model.service_validation import validate_service, validate_service_update
-    from grader.model.service_warnings import service_warnings
 
     def replicaset_warnings(new: ReplicaSet, old: ReplicaSet | None) -> list[str]:
         return pv.pod_template_warnings(new.spec.template, "spec.template")

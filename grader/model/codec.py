@@ -19,10 +19,12 @@ with sorted keys would present them (kubectl sends sorted JSON).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 import typing
 from typing import Annotated, Any, Union
 
+from grader.model.drafts import build as _build
 from grader.records import frozen
 
 __all__ = [
@@ -107,6 +109,20 @@ def go_name(cls: type) -> str:
 
 
 def _compile(hint: Any) -> _Kind:
+    """The compiled annotation, shared by every field with the same annotation."""
+    try:
+        found = _KINDS.get(hint)
+    except TypeError:  # an unhashable annotation: compile it every time
+        return _compile_hint(hint)
+    if found is None:
+        found = _KINDS[hint] = _compile_hint(hint)
+    return found
+
+
+_KINDS: dict[Any, _Kind] = {}
+
+
+def _compile_hint(hint: Any) -> _Kind:
     origin = typing.get_origin(hint)
     if origin is Annotated:
         base, tag = typing.get_args(hint)[:2]
@@ -136,11 +152,58 @@ def _compile(hint: Any) -> _Kind:
     raise TypeError(f"codec cannot handle annotation {hint!r}")
 
 
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls, include_extras=True)`` for classes whose annotations are all
+    strings (``from __future__ import annotations``), evaluated the same way, several times faster.
+
+    Each class of the MRO's annotations are evaluated with the class's namespace as globals and
+    its module's as locals (the order ``get_type_hints`` uses for classes); ``None`` becomes
+    ``NoneType``. Anything else (an annotation that is not a string, or that evaluates to a
+    string or a forward reference) is left to ``typing.get_type_hints``.
+    """
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        annotations = base.__dict__.get("__annotations__", {})
+        if not annotations:
+            continue
+        module = getattr(sys.modules.get(base.__module__), "__dict__", {})
+        namespace = dict(vars(base))
+        for name, text in annotations.items():
+            if not isinstance(text, str):
+                return typing.get_type_hints(cls, include_extras=True)
+            code = _ANNOTATION_CODE.get(text)
+            if code is None:
+                code = _ANNOTATION_CODE[text] = compile(text, "<annotation>", "eval")
+            value = eval(code, namespace, module)  # noqa: S307 - the class's own annotation
+            if value is None:
+                value = type(None)
+            elif isinstance(value, (str, typing.ForwardRef)) or not _settled(value):
+                return typing.get_type_hints(cls, include_extras=True)
+            hints[name] = value
+    return hints
+
+
+_ANNOTATION_CODE: dict[str, Any] = {}
+"""Compiled annotation texts (the same few dozen recur across the model's classes)."""
+
+
+def _settled(hint: Any) -> bool:
+    """No forward reference left anywhere inside ``hint`` (``get_type_hints`` would resolve it)."""
+    if isinstance(hint, (str, typing.ForwardRef)):
+        return False
+    origin = typing.get_origin(hint)
+    if origin is Annotated:
+        return _settled(hint.__origin__)
+    if origin is typing.Literal:
+        return True
+    return all(_settled(arg) for arg in typing.get_args(hint) if arg is not Ellipsis)
+
+
 def fields_of(cls: type) -> tuple[_Field, ...]:
     """The compiled JSON fields of a dataclass, cached."""
     found = _STRUCTS.get(cls)
     if found is None:
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = type_hints(cls)
         found = tuple(
             _Field(f.name, f.metadata.get("json", _camel(f.name)), _compile(hints[f.name]))
             for f in dataclasses.fields(cls)
@@ -261,7 +324,7 @@ class _Decoder:
                 continue
             sub_g = f"{gpath}.{name}" if gpath else name
             kwargs[spec.attr] = self.value(data[key], spec.kind, owner, sub_g, sub_i)
-        return cls(**kwargs)
+        return _build(cls, kwargs)
 
     def _shared_struct(self, data: dict, cls: type, gpath: str, ipath: str) -> Any:
         """Decode ``data`` once per distinct input: equal inputs give the very same object.

@@ -17,6 +17,7 @@ from dataclasses import field
 from typing import Any, ClassVar
 
 from grader.model.codec import Int32, Int64, IntOrString, Raw, json_field
+from grader.model.drafts import WARM, draft_class
 from grader.records import frozen
 
 __all__ = [
@@ -77,44 +78,72 @@ _EVOLVERS: dict[tuple, Any] = {}
 """``(class, *changed fields)`` → a compiled copier for that change (hot changes only)."""
 _FIELDS: dict[type, tuple[str, ...]] = {}
 _USES: dict[tuple, int] = {}
-_HOT = 16
-"""Uses of one (class, changed fields) pair before it gets its own compiled copier."""
+_HOT = 128
+"""Uses of one (class, changed fields) pair before it gets its own compiled copier (compiling costs
+about as much as a hundred plain copies)."""
 
 
 def _compile_copier(cls: type, changed: tuple[str, ...]) -> Any:
     """One line per field, no loops: changed fields from ``c``, the others from the original."""
-    lines = [f"def evolve_{cls.__name__}(obj, c):", "    n = _new(_cls)"]
-    lines += [f"    _set(n, {name!r}, c[{name!r}])" if name in changed else f"    _set(n, {name!r}, obj.{name})"
-              for name in _FIELDS[cls]]
-    lines.append("    return n")
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_set": object.__setattr__}
+    draft = draft_class(cls)
+    if draft is not None:
+        lines = [f"def evolve_{cls.__name__}(obj, c):", "    n = _new(_draft)"]
+        lines += [f"    n.{name} = c[{name!r}]" if name in changed else f"    n.{name} = obj.{name}"
+                  for name in _FIELDS[cls]]
+        lines += ["    n.__class__ = _cls", "    return n"]
+    else:
+        lines = [f"def evolve_{cls.__name__}(obj, c):", "    n = _new(_cls)"]
+        lines += [f"    _set(n, {name!r}, c[{name!r}])" if name in changed else f"    _set(n, {name!r}, obj.{name})"
+                  for name in _FIELDS[cls]]
+        lines.append("    return n")
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls, "_draft": draft, "_set": object.__setattr__}
     exec("\n".join(lines), scope)  # noqa: S102 - source built from the class's own field names
     return scope[f"evolve_{cls.__name__}"]
 
 
 def _copy(obj: Any, changes: dict[str, Any]) -> Any:
-    """The plain copy loop, for changes too rare to be worth compiling."""
+    """The plain copy loop, for changes too rare to be worth compiling (through the class's draft
+    twin once the class has been copied often enough to be worth making one)."""
     cls = type(obj)
-    new = object.__new__(cls)
+    draft = _DRAFT_OF.get(cls)
+    if draft is None:
+        copies = _PLAIN_COPIES[cls] = _PLAIN_COPIES.get(cls, 0) + 1
+        if copies >= WARM:
+            draft = _DRAFT_OF[cls] = draft_class(cls)
+    if draft is None:
+        new = object.__new__(cls)
+        for name in _FIELDS[cls]:
+            object.__setattr__(new, name, changes[name] if name in changes else getattr(obj, name))
+        return new
+    new = object.__new__(draft)
     for name in _FIELDS[cls]:
-        object.__setattr__(new, name, changes[name] if name in changes else getattr(obj, name))
+        setattr(new, name, changes[name] if name in changes else getattr(obj, name))
+    new.__class__ = cls
     return new
+
+
+_PLAIN_COPIES: dict[type, int] = {}
+_DRAFT_OF: dict[type, Any] = {}
 
 
 def _copier(key: tuple) -> Any:
     """The copier for ``key`` = ``(class, *changed fields)``: the plain loop until the change is hot."""
-    cls = key[0]
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    unknown = sorted(set(key[1:]) - set(names))
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
-    uses = _USES[key] = _USES.get(key, 0) + 1
+    uses = _USES.get(key)
+    if uses is None:  # a new change: check its field names once
+        cls = key[0]
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        unknown = sorted(set(key[1:]) - set(names))
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no field(s) {unknown}")
+        uses = 0
+    uses += 1
     if uses < _HOT:
+        _USES[key] = uses
         return _copy
     del _USES[key]
-    copier = _EVOLVERS[key] = _compile_copier(cls, key[1:])
+    copier = _EVOLVERS[key] = _compile_copier(key[0], key[1:])
     return copier
 
 

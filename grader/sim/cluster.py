@@ -28,7 +28,7 @@ from grader.model.yamlload import Document, load_documents, read_source
 from grader.sim import bootstrap
 from grader.sim.allocators import ClusterIPAllocator, NodePortAllocator, PodIPAllocator
 from grader.sim.clock import Clock
-from grader.sim.controllers import ControlPlane
+from grader.sim.controllers import ControlPlane, paused_gc
 from grader.sim.controllers.endpoints import (
     EndpointsController,
     EndpointSliceController,
@@ -90,11 +90,16 @@ class Cluster:
         self._network = None
 
     def network(self) -> Any:
-        """The network as probes see it (rebuilt lazily after any change)."""
+        """The network as probes see it (rebuilt lazily after any change).
+
+        The snapshot is built with the garbage collector paused, like a reconcile
+        (:class:`~grader.sim.controllers.paused_gc`).
+        """
         if self._network is None:
             from grader.sim.network import Network
 
-            self._network = Network(self)
+            with paused_gc():
+                self._network = Network(self)
         return self._network
 
     def reconcile(self) -> None:
@@ -108,7 +113,16 @@ class Cluster:
     # ------------------------------------------------------------------ writes
 
     def apply(self, manifests: Manifests, source: str | None = None) -> ApplyResult:
-        """``kubectl apply -f``: create or update every object; never raises for bad input."""
+        """``kubectl apply -f``: create or update every object; never raises for bad input.
+
+        Decoding, storing and the reconcile that follows run with the garbage collector paused
+        (:class:`~grader.sim.controllers.paused_gc`): they allocate many long-lived, acyclic
+        objects; whatever is cyclic (an aliased YAML document) is collected once the pause ends.
+        """
+        with paused_gc():
+            return self._apply(manifests, source)
+
+    def _apply(self, manifests: Manifests, source: str | None) -> ApplyResult:
         self.clock.advance()
         decoded, file_errors = _collect(manifests, source)
         if not decoded and not file_errors:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
+from grader.model.drafts import constructor
+from grader.model.objects import evolve
 from grader.records import frozen
 from grader.sim import netfilter as nf
 
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 MAX_HOPS = 64
-INDEX_THRESHOLD = 48
+INDEX_THRESHOLD = 16
 
 
 @lru_cache(maxsize=65536)
@@ -53,7 +55,18 @@ def _addr(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 def in_cidr(ip: str, cidr: str) -> bool:
     """Is ``ip`` inside ``cidr`` (a bare address means /32)?"""
-    return _addr(ip) in _net(cidr)
+    key = (ip, cidr)
+    found = _INSIDE.get(key)
+    if found is None:
+        found = _addr(ip) in _net(cidr)
+        if len(_INSIDE) >= 262144:
+            _INSIDE.clear()
+        _INSIDE[key] = found
+    return found
+
+
+_INSIDE: dict[tuple[str, str], bool] = {}
+"""Answers of :func:`in_cidr` (walks ask the same few questions again and again)."""
 
 
 # ------------------------------------------------------------------ values
@@ -71,10 +84,7 @@ class Packet:
     mark: int = 0
 
     def with_(self, **changes: object) -> "Packet":
-        data = {"protocol": self.protocol, "src": self.src, "sport": self.sport,
-                "dst": self.dst, "dport": self.dport, "mark": self.mark}
-        data.update(changes)
-        return Packet(**data)  # type: ignore[arg-type]
+        return evolve(self, **changes)
 
     def __str__(self) -> str:
         return f"{self.protocol} {self.src}:{self.sport} -> {self.dst}:{self.dport}"
@@ -200,6 +210,22 @@ class Chooser:
 # ------------------------------------------------------------------ matching
 
 
+def rendered(rule: nf.Rule, chain: str) -> str:
+    """``rule.render(chain)``, remembered: a trace shows the same few rules again and again."""
+    key = (id(rule), chain)
+    hit = _RENDERED.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    text = rule.render(chain)
+    if len(_RENDERED) >= 65536:
+        _RENDERED.clear()
+    _RENDERED[key] = (rule, text)
+    return text
+
+
+_RENDERED: dict[tuple[int, str], tuple[nf.Rule, str]] = {}
+
+
 def _addrtype(address: str, wanted: str, negate: bool, local: frozenset[str]) -> bool:
     is_local = address in local or in_cidr(address, "127.0.0.0/8")
     hit = is_local if wanted == "LOCAL" else not is_local
@@ -212,15 +238,6 @@ class _Interpreter:
     def __init__(self, fabric: Fabric, host: str, chooser: Chooser, hops: list[Hop], indexes: dict) -> None:
         self.fabric, self.host, self.chooser, self.hops, self.indexes = fabric, host, chooser, hops, indexes
         self.local = fabric.local_addresses(host)
-
-    def matches(self, rule: nf.Rule, pkt: Packet) -> bool:
-        statistic = None
-        for m in rule.matches:
-            if isinstance(m, nf.Statistic):
-                statistic = m
-            elif not self.match_one(m, pkt):
-                return False
-        return statistic is None or self.chooser.decide(statistic.probability)
 
     def match_one(self, m: nf.Match, pkt: Packet) -> bool:  # noqa: C901 - one branch per match type
         if isinstance(m, nf.Comment):
@@ -257,10 +274,10 @@ class _Interpreter:
         seen = table.get(pkt.src)
         return seen is not None and self.fabric.now() - seen <= m.seconds
 
-    def candidates(self, chain: nf.Chain, pkt: Packet) -> list[int]:
+    def candidates(self, chain: nf.Chain, pkt: Packet) -> Sequence[int]:
         """Rule indices that could match, in order (an index for long chains, all rules otherwise)."""
         if len(chain.rules) < INDEX_THRESHOLD:
-            return list(range(len(chain.rules)))
+            return _ALL[len(chain.rules)]
         index = self.indexes.get(id(chain))
         if index is None or index[0] is not chain.rules:
             index = self.indexes[id(chain)] = (chain.rules, _build_index(chain.rules))
@@ -276,44 +293,112 @@ class _Interpreter:
         A jump that comes back without doing anything (no verdict, no mark) leaves no hop, so
         a trace shows only the rules that mattered.
         """
-        stack: list[tuple[str, list[int], int, int, int]] = []
+        stack: list[tuple[str, Sequence[int], int, int, int]] = []
+        jumps: list[tuple[str, nf.Rule, str]] = []  # the jump hops so far, made into Hops on the way out
         chain = table.chains.get(builtin)
-        name, order, pos = builtin, (self.candidates(chain, pkt) if chain else []), 0
+        name, order, pos = builtin, (self.candidates(chain, pkt) if chain else ()), 0
         while True:
             rules = table.chains[name].rules if name in table.chains else []
             jumped = False
             while pos < len(order):
                 rule = rules[order[pos]]
                 pos += 1
-                if not self.matches(rule, pkt):
+                # Does the rule match? Its checks in order, then its statistic match (see _plan).
+                plan = _PLANS.get(id(rule))
+                if plan is None or plan[0] is not rule:
+                    plan = _plan(rule)
+                matched = True
+                for check, m in plan[1]:
+                    if not check(self, m, pkt):
+                        matched = False
+                        break
+                if not matched:
+                    continue
+                statistic = plan[2]
+                if statistic is not None and not self.chooser.decide(statistic.probability):
                     continue
                 target = rule.target
-                if isinstance(target, nf.Jump):
-                    stack.append((name, order, pos, len(self.hops), pkt.mark))
-                    self.hops.append(Hop(self.host, f"{table.name} {name}: jump to {target.chain}", rule.render(name), rule.cites))
+                kind = target.__class__
+                if kind is nf.Jump:
+                    stack.append((name, order, pos, len(jumps), pkt.mark))
+                    jumps.append((name, rule, target.chain))
                     sub = table.chains.get(target.chain)
-                    name, order, pos = target.chain, (self.candidates(sub, pkt) if sub else []), 0
+                    name, order, pos = target.chain, (self.candidates(sub, pkt) if sub else ()), 0
                     jumped = True
                     break
-                if isinstance(target, nf.Return):
+                if kind is nf.Return:
                     break
-                if isinstance(target, nf.SetMark):
+                if kind is nf.SetMark:
                     pkt = pkt.with_(mark=(pkt.mark & ~target.mask) | (target.value & target.mask))
                     continue
-                if isinstance(target, nf.XorMark):
+                if kind is nf.XorMark:
                     pkt = pkt.with_(mark=pkt.mark ^ target.value)
                     continue
-                if isinstance(target, nf.Continue):
+                if kind is nf.Continue:
                     continue
-                return _VERDICTS[type(target)], pkt, rule, name
+                self._add_jumps(table, jumps)
+                return _VERDICTS[kind], pkt, rule, name
             if jumped:
                 continue
             if not stack:
+                self._add_jumps(table, jumps)
                 return "accept", pkt, None, name
-            name, order, pos, hops_before, mark_before = stack.pop()
-            if pkt.mark == mark_before:
-                del self.hops[hops_before:]
+            name, order, pos, jumps_before, mark_before = stack.pop()
+            if pkt.mark == mark_before:  # nothing happened down there: no hop shows the jump
+                del jumps[jumps_before:]
 
+    def _add_jumps(self, table: nf.Table, jumps: list[tuple[str, nf.Rule, str]]) -> None:
+        host, hops = self.host, self.hops
+        for name, rule, to in jumps:
+            hops.append(_new_hop(host, f"{table.name} {name}: jump to {to}", rendered(rule, name), rule.cites))
+
+
+def _statistic(interp: _Interpreter, m: nf.Statistic, pkt: Packet) -> bool:  # pragma: no cover - a marker
+    raise AssertionError("statistic matches are decided last")
+
+
+_CHECKS: dict[type, Callable[[_Interpreter, nf.Match, Packet], bool]] = {
+    nf.Comment: lambda interp, m, pkt: True,
+    nf.Dst: lambda interp, m, pkt: in_cidr(pkt.dst, m.cidr) != m.negate,
+    nf.Src: lambda interp, m, pkt: in_cidr(pkt.src, m.cidr) != m.negate,
+    nf.Proto: lambda interp, m, pkt: pkt.protocol.lower() == m.protocol.lower(),
+    nf.DPort: lambda interp, m, pkt: pkt.protocol.lower() == m.protocol.lower() and pkt.dport == m.port,
+    nf.ProtoMatch: lambda interp, m, pkt: pkt.protocol.lower() == m.protocol.lower(),
+    nf.Statistic: _statistic,
+    nf.AddrType: lambda interp, m, pkt: _addrtype(pkt.dst, m.dst_type, m.negate, interp.local),
+    nf.SrcAddrType: lambda interp, m, pkt: _addrtype(pkt.src, m.src_type, m.negate, interp.local),
+    nf.Mark: lambda interp, m, pkt: ((pkt.mark & m.mask) == m.value) != m.negate,
+    nf.CtState: lambda interp, m, pkt: ("NEW" in m.states) != m.negate,
+    nf.MultiPort: lambda interp, m, pkt: pkt.dport in m.ports,
+    nf.Recent: lambda interp, m, pkt: interp.recent(m, pkt),
+}
+"""``match_one`` by exact match class, for the classes a walk meets most (same answers)."""
+
+
+def _plan(rule: nf.Rule) -> tuple[nf.Rule, tuple, nf.Statistic | None]:
+    """How to test a rule: its checks in order (comments need none), and its last statistic match."""
+    checks = []
+    statistic = None
+    for m in rule.matches:
+        check = _CHECKS.get(m.__class__)
+        if check is _statistic or (check is None and isinstance(m, nf.Statistic)):
+            statistic = m
+        elif check is None:  # a class not in _CHECKS: the general way
+            checks.append((_Interpreter.match_one, m))
+        elif m.__class__ is not nf.Comment:
+            checks.append((check, m))
+    plan = (rule, tuple(checks), statistic)
+    if len(_PLANS) >= 65536:
+        _PLANS.clear()
+    _PLANS[id(rule)] = plan
+    return plan
+
+
+_PLANS: dict[int, tuple[nf.Rule, tuple, nf.Statistic | None]] = {}
+
+_new_hop = constructor(Hop)
+_ALL = tuple(tuple(range(n)) for n in range(INDEX_THRESHOLD))
+"""Every rule index of a short chain, by chain length (walks only read them)."""
 
 _VERDICTS = {nf.DNat: "dnat", nf.Masquerade: "masquerade", nf.Reject: "reject", nf.Drop: "drop", nf.Accept: "accept"}
 
@@ -352,16 +437,19 @@ class _Journey:
     chooser: Chooser
     indexes: dict
     hops: list[Hop] = field(default_factory=list)
+    interpreters: dict[str, _Interpreter] = field(default_factory=dict)
 
     def table(self, host: str, name: str, builtin: str, pkt: Packet) -> tuple[str, Packet, nf.Rule | None, str]:
         rules = self.fabric.rules(host)
         if rules is None:
             return "accept", pkt, None, builtin
-        interp = _Interpreter(self.fabric, host, self.chooser, self.hops, self.indexes)
+        interp = self.interpreters.get(host)
+        if interp is None:
+            interp = self.interpreters[host] = _Interpreter(self.fabric, host, self.chooser, self.hops, self.indexes)
         return interp.run(rules.table(name), builtin, pkt)
 
     def stop(self, kind: str, host: str, pkt: Packet, reason: str, rule: nf.Rule | None = None, chain: str = "") -> Ending:
-        return Ending(kind, host, pkt, reason, rule=rule.render(chain) if rule else "", cites=rule.cites if rule else ())
+        return Ending(kind, host, pkt, reason, rule=rendered(rule, chain) if rule else "", cites=rule.cites if rule else ())
 
     def nat(self, host: str, builtin: str, pkt: Packet) -> Packet:
         verdict, pkt2, rule, chain = self.table(host, "nat", builtin, pkt)
@@ -369,17 +457,17 @@ class _Journey:
             to = rule.target.to  # type: ignore[union-attr]
             ip, _, port = to.rpartition(":")
             new = pkt2.with_(dst=ip, dport=int(port))
-            self.hops.append(Hop(host, f"nat {chain}: DNAT {pkt2.dst}:{pkt2.dport} -> {to}", rule.render(chain), rule.cites))
+            self.hops.append(_new_hop(host, f"nat {chain}: DNAT {pkt2.dst}:{pkt2.dport} -> {to}", rendered(rule, chain), rule.cites))
             return new
         return pkt2
 
     def filter(self, host: str, builtin: str, pkt: Packet) -> Ending | None:
         verdict, pkt2, rule, chain = self.table(host, "filter", builtin, pkt)
         if verdict == "reject" and rule is not None:
-            self.hops.append(Hop(host, f"filter {chain}: REJECT (the client gets \"connection refused\")", rule.render(chain), rule.cites))
+            self.hops.append(_new_hop(host, f"filter {chain}: REJECT (the client gets \"connection refused\")", rendered(rule, chain), rule.cites))
             return self.stop("refused", host, pkt2, rule.comment or "rejected by a filter rule", rule, chain)
         if verdict == "drop" and rule is not None:
-            self.hops.append(Hop(host, f"filter {chain}: DROP (nothing answers; the client times out)", rule.render(chain), rule.cites))
+            self.hops.append(_new_hop(host, f"filter {chain}: DROP (nothing answers; the client times out)", rendered(rule, chain), rule.cites))
             return self.stop("dropped", host, pkt2, rule.comment or "dropped by a filter rule", rule, chain)
         return None
 
@@ -388,24 +476,24 @@ class _Journey:
         if verdict == "masquerade" and rule is not None:
             src = self.fabric.interface_address(host, next_host)
             new = pkt2.with_(src=src, sport=self.fabric.ephemeral_port(), mark=0)
-            self.hops.append(Hop(host, f"nat {chain}: MASQUERADE source {pkt2.src} -> {src}", rule.render(chain), rule.cites))
+            self.hops.append(_new_hop(host, f"nat {chain}: MASQUERADE source {pkt2.src} -> {src}", rendered(rule, chain), rule.cites))
             return new
-        return pkt2.with_(mark=0)
+        return pkt2.with_(mark=0) if pkt2.mark else pkt2
 
     def route(self, host: str, pkt: Packet) -> Route:
         """Ask the host's routing table; a blackhole is only reported if the packet dies there."""
         route = self.fabric.route(host, pkt)
         if route.reason and route.kind != "blackhole":
-            self.hops.append(Hop(host, route.reason))
+            self.hops.append(_new_hop(host, route.reason))
         return route
 
     def lost(self, host: str, pkt: Packet, route: Route) -> Ending:
-        self.hops.append(Hop(host, route.reason))
+        self.hops.append(_new_hop(host, route.reason))
         return self.stop("dropped", host, pkt, route.reason)
 
     def deliver(self, host: str, pkt: Packet) -> Ending:
         ending = self.fabric.accept(host, pkt)
-        self.hops.append(Hop(host, ending.reason, cites=ending.cites))
+        self.hops.append(_new_hop(host, ending.reason, cites=ending.cites))
         return ending
 
     def at(self, host: str, pkt: Packet, originated: bool) -> tuple[Ending | None, str, Packet]:
@@ -442,7 +530,7 @@ def _journey(fabric: Fabric, start: str, packet: Packet, chooser: Chooser, index
         ending, next_host, pkt = journey.at(host, pkt, originated)
         if ending is not None:
             return Walk(tuple(journey.hops), ending, chooser.probability)
-        journey.hops.append(Hop(host, f"sends {pkt} to {fabric.label(next_host)}"))
+        journey.hops.append(_new_hop(host, f"sends {pkt} to {fabric.label(next_host)}"))
         host, originated = next_host, False
     ending = Ending("dropped", host, pkt, f"routing loop: more than {MAX_HOPS} hops")
     return Walk(tuple(journey.hops), ending, chooser.probability)

@@ -14,6 +14,7 @@ them in ``/etc/hosts`` or reach them by Docker name) and IP literals, nothing el
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ class Resolution:
         return bool(self.addresses)
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

@@ -27,11 +27,13 @@ import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from grader.model.drafts import constructor
 from grader.model.objects import EndpointSlice, Pod, Service
 from grader.records import frozen
 from grader.sim import apps as appcat
 from grader.sim import dataplane
 from grader.sim.clock import EPOCH
+from grader.sim.controllers import paused_gc
 from grader.sim.controllers.loadbalancer import LoadBalancerController
 from grader.sim.dataplane import Ending, Packet, Route, Walk, in_cidr
 from grader.sim.netfilter import RuleSet
@@ -77,16 +79,17 @@ def _pod_sockets(pod: Pod) -> tuple[Socket, ...]:
     if not pod.spec.node_name or not pod.status.pod_ip or pod.status.phase != "Running":
         return ()
     running = _running(pod)
-    return tuple(
-        Socket(ln, pod, app)
-        for app in appcat.pod_apps(pod) if app.container in running
+    return tuple([
+        _new_socket(ln, pod, app)
+        for app in appcat.shared_pod_apps(pod) if app.container in running
         for ln in app.listeners
-    )
+    ])
 
 
-_POD_SOCKETS: "weakref.WeakKeyDictionary[Cluster, dict]" = weakref.WeakKeyDictionary()
-"""Per cluster, each pod's sockets at the last snapshot: a stored pod object never changes, so
-the next snapshot reuses them for every pod still stored as the very same object."""
+_new_socket = constructor(Socket)
+_POD_SOCKETS: "weakref.WeakKeyDictionary[Cluster, tuple[dict, dict]]" = weakref.WeakKeyDictionary()
+"""Per cluster, each pod (by key) and its sockets at the last snapshot: a stored pod object never
+changes, so the next snapshot reuses them for every pod still stored as the very same object."""
 
 
 def _running(pod: Pod) -> set[str]:
@@ -120,31 +123,35 @@ class Network:
         self._pods_by_node: dict[str, list[Pod]] | None = None
         self._source_ranges: tuple[tuple[str, ...], ...] = ()
         self._ignored_cluster_ips: dict[str, Service] | None = None
+        self._local: dict[str, frozenset[str]] = {}
         self.load_balancer = _load_balancer(cluster)
-        previous = _POD_SOCKETS.get(cluster, {})
-        current: dict[tuple[str, str], tuple[Pod, tuple[Socket, ...]]] = {}
-        for pod in cluster.registry.iter(Pod):
-            key = (pod.metadata.namespace, pod.metadata.name)
-            hit = previous.get(key)
-            if hit is None or hit[0] is not pod:
-                hit = (pod, _pod_sockets(pod))
-            current[key] = hit
-            self._add_pod(pod, hit[1])
-        _POD_SOCKETS[cluster] = current
+        previous_pods, previous_sockets = _POD_SOCKETS.get(cluster, ({}, {}))
+        pods: dict[tuple[str, str], Pod] = {}
+        sockets: dict[tuple[str, str], tuple[Socket, ...]] = {}
+        for key, pod in cluster.registry.by_key(Pod).items():
+            found = previous_sockets.get(key) if previous_pods.get(key) is pod else None
+            if found is None:
+                found = _pod_sockets(pod)
+            pods[key] = pod
+            sockets[key] = found
+            self._add_pod(pod, found)
+        _POD_SOCKETS[cluster] = (pods, sockets)
         self._add_health_checks()
 
     # ------------------------------------------------------------------ building
 
     def _add_pod(self, pod: Pod, sockets: tuple[Socket, ...]) -> None:
-        node = pod.spec.node_name
-        if not node or node not in self.nodes or not pod.status.pod_ip or pod.status.phase != "Running":
+        spec, status = pod.spec, pod.status
+        node = spec.node_name
+        if not node or node not in self.nodes or not status.pod_ip or status.phase != "Running":
             return
-        if pod.spec.host_network:
+        if spec.host_network:
             self.sockets[f"node:{node}"].extend(sockets)
             return
-        host = f"pod:{pod.namespace}/{pod.name}"
+        meta = pod.metadata
+        host = f"pod:{meta.namespace}/{meta.name}"
         self.pods[host] = pod
-        self.pod_by_ip[pod.status.pod_ip] = host
+        self.pod_by_ip[status.pod_ip] = host
         self.sockets[host] = list(sockets)
 
     def _add_health_checks(self) -> None:
@@ -179,10 +186,11 @@ class Network:
         node = host[5:]
         found = self._rules.get(node)
         if found is None:
-            profile = self._profile(node)
-            shared = self._rules_by_profile.get(profile)
-            if shared is None:
-                shared = self._rules_by_profile[profile] = proxy_rules.build_node_rules(self.proxy_inputs(node))
+            with paused_gc():
+                profile = self._profile(node)
+                shared = self._rules_by_profile.get(profile)
+                if shared is None:
+                    shared = self._rules_by_profile[profile] = proxy_rules.build_node_rules(self.proxy_inputs(node))
             found = self._rules[node] = RuleSet(node, shared.nat, shared.filter)
         return found
 
@@ -246,18 +254,26 @@ class Network:
     def pods_on(self, node: str) -> list[Pod]:
         """Running pods with their own network namespace on ``node``, in name order."""
         if self._pods_by_node is None:
-            self._pods_by_node = {}
-            for pod in sorted(self.pods.values(), key=lambda p: (p.namespace, p.name)):
-                self._pods_by_node.setdefault(pod.spec.node_name, []).append(pod)
+            by_node: dict[str, list[Pod]] = {}
+            for pod in self.pods.values():
+                by_node.setdefault(pod.spec.node_name, []).append(pod)
+            for pods in by_node.values():  # sorting each node's few pods, not all of them at once
+                pods.sort(key=lambda p: (p.metadata.namespace, p.metadata.name))
+            self._pods_by_node = by_node
         return self._pods_by_node.get(node, [])
 
     def local_addresses(self, host: str) -> frozenset[str]:
-        kind, _, name = host.partition(":")
-        if kind == "node":
-            return frozenset((self.nodes[name].ip, self.gateways[name]))
-        if kind == "pod":
-            return frozenset((self.pods[host].status.pod_ip,))
-        return frozenset((self.cluster.topology.outside_ip,))
+        found = self._local.get(host)
+        if found is None:
+            kind, _, name = host.partition(":")
+            if kind == "node":
+                found = frozenset((self.nodes[name].ip, self.gateways[name]))
+            elif kind == "pod":
+                found = frozenset((self.pods[host].status.pod_ip,))
+            else:
+                found = frozenset((self.cluster.topology.outside_ip,))
+            self._local[host] = found
+        return found
 
     def route(self, host: str, pkt: Packet) -> Route:
         kind, _, name = host.partition(":")
@@ -389,7 +405,7 @@ class Network:
         if pod is None:
             return None
         running = _running(pod)
-        return next((a for a in appcat.pod_apps(pod) if not a.known and a.container in running), None)
+        return next((a for a in appcat.shared_pod_apps(pod) if not a.known and a.container in running), None)
 
     def _nobody_listens(self, host: str, pkt: Packet) -> tuple[str, Any, str, tuple[str, ...]]:
         label = host_label(host)
@@ -449,14 +465,21 @@ class Network:
         return Packet(protocol, src, self.ephemeral_port(), dst, port)
 
     def walk(self, start: str, packet: Packet) -> Walk:
+        """One path of the connection (statistic matches drawn from the ``probe`` stream).
+
+        Walks run with the garbage collector paused: the first walk through a node builds
+        its rules and chain indexes, a bulk of acyclic objects (see :meth:`rules`).
+        """
         draw = self.cluster.random("probe").random
-        return dataplane.walk(self, start, packet, draw, self._indexes)
+        with paused_gc():
+            return dataplane.walk(self, start, packet, draw, self._indexes)
 
     def explore(self, start: str, packet: Packet) -> list[Walk]:
         """Every path the connection could take; session-affinity state is read, never written."""
         self._scratch_recent = self.cluster.recent_tables
         try:
-            return dataplane.explore(self, start, packet, self._indexes)
+            with paused_gc():
+                return dataplane.explore(self, start, packet, self._indexes)
         finally:
             self._scratch_recent = None
 

@@ -13,17 +13,19 @@ client address the application saw, and every hop with the rule that moved the p
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from grader.errors import NotFoundError, UsageError
+from grader.model.drafts import constructor
 from grader.records import frozen
 from grader.sim import dns
 from grader.sim.dataplane import Ending, Hop, Packet, Walk
+from grader.sim.network import Network, host_label  # every curl walks the network: load it with curl
 
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
-    from grader.sim.network import Network
 
 __all__ = [
     "DNS",
@@ -74,6 +76,7 @@ class Target:
     url: str
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_source(text: str, namespace: str = "default", container: str = "") -> Source:
     """``outside``, ``node/NAME``, ``pod/NAME`` or ``pod/NAMESPACE/NAME``."""
     if text in ("outside", "host", ""):
@@ -87,6 +90,7 @@ def parse_source(text: str, namespace: str = "default", container: str = "") -> 
     raise UsageError(f"unknown probe source {text!r}: use outside, node/NAME or pod/NAME")
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_url(url: str) -> Target:
     """``http://host[:port][/path]`` (scheme optional) or ``udp://host:port[/payload]``."""
     if any(ch.isspace() for ch in url):
@@ -144,8 +148,6 @@ class ProbeResult:
         lines = [f"curl from {self.source} to {self.url}"]
         if self.resolution:
             lines.append(f"  DNS: {self.resolution}")
-        from grader.sim.network import host_label
-
         lines.extend("  " + h.render(host_label).replace("\n", "\n  ") for h in self.hops)
         lines.append(f"  => {self.summary()}")
         return "\n".join(lines)
@@ -199,10 +201,13 @@ def _result(network: "Network", source: Source, target: Target, walk: Walk, time
         return _failed(source, target, outcome, walk, timeout, how)
     reply, answered_by, container = network.answer(walk.ending, target)
     pkt = walk.ending.packet
-    return ProbeResult(
+    return _new_result(
         source, target.url, REACHED, reply.exit_code, reply.body, reply.error, answered_by, container,
         pkt.src, pkt.sport, walk.hops, walk.ending, how, walk.probability, reply.status,
     )
+
+
+_new_result = constructor(ProbeResult)
 
 
 def curl(

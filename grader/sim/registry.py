@@ -4,13 +4,16 @@ Create: default → registry fill-ins → allocate (Services, R-API-3) → valid
 warnings (R-API-5) → stamp system fields → store. Update: default → keep allocated values the
 client left out → allocate/release → type-dependent clean-ups (R-SU-*) → validate → store, or
 report ``unchanged``. A failure at any step gives back what the request allocated.
+
+Every write is announced to the watchers of its kind (:meth:`Registry.watch`), in the order they
+subscribed; a watcher that names no kinds hears every write.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 from grader.model.apierrors import ApiError, ApiRejection
 from grader.model.api import Strategy, strategy_for
@@ -45,16 +48,28 @@ class Registry:
         self._ids = random.Random(f"uid-{seed}")
         self._version = 0
         self._objects: dict[type, dict[tuple[str, str], Object]] = defaultdict(dict)
-        self._watchers: list[Watcher] = []
+        self._watchers: list[tuple[Watcher, frozenset[type] | None]] = []
+        self._by_kind: dict[type, tuple[Watcher, ...]] = {}
         self._stamp_moment: object = None
         self._stamp_text = ""
 
-    def watch(self, watcher: Watcher) -> None:
-        """Subscribe to every write, like an informer's event handler (synchronous)."""
-        self._watchers.append(watcher)
+    def watch(self, watcher: Watcher, kinds: Iterable[type] | None = None) -> None:
+        """Subscribe to writes, like an informer's event handler (synchronous).
+
+        ``kinds`` limits the subscription to writes of those classes (None: every write). The
+        watchers of one kind are called in the order they subscribed.
+        """
+        self._watchers.append((watcher, None if kinds is None else frozenset(kinds)))
+        self._by_kind.clear()
+
+    def _watchers_of(self, cls: type) -> tuple[Watcher, ...]:
+        found = self._by_kind.get(cls)
+        if found is None:
+            found = self._by_kind[cls] = tuple(w for w, kinds in self._watchers if kinds is None or cls in kinds)
+        return found
 
     def _notify(self, cls: type, old: Object | None, new: Object | None) -> None:
-        for watcher in self._watchers:
+        for watcher in self._by_kind.get(cls) or self._watchers_of(cls):
             watcher(cls, old, new)
 
     # ------------------------------------------------------------------ reads
@@ -67,6 +82,10 @@ class Registry:
         items = self._objects[cls]
         keys = sorted(k for k in items if namespace is None or k[0] == namespace)
         return [items[k] for k in keys]
+
+    def by_key(self, cls: type) -> Mapping[tuple[str, str], Object]:
+        """The stored objects of a kind by ``(namespace, name)`` (a live view: never modify it)."""
+        return self._objects[cls]
 
     def iter(self, cls: type) -> Iterator[Object]:
         """Unsorted iteration, for controllers that need every object of a kind."""
@@ -89,13 +108,13 @@ class Registry:
     def _store(self, obj: Object, changes: dict, meta_changes: dict) -> Object:
         self._version += 1
         meta = evolve(obj.metadata, **meta_changes, resource_version=str(self._version))
-        obj = obj.replace(metadata=meta, **changes)
+        obj = evolve(obj, metadata=meta, **changes)
         cls = type(obj)
         objects = self._objects[cls]
         key = (meta.namespace, meta.name)
         old = objects.get(key)
         objects[key] = obj
-        for watcher in self._watchers:
+        for watcher in self._by_kind.get(cls) or self._watchers_of(cls):
             watcher(cls, old, obj)
         return obj
 

@@ -411,3 +411,17 @@ def test_applying_the_same_deployment_twice_is_unchanged_and_writes_nothing():
     assert result.stdout == "deployment.apps/myapp unchanged"
     assert versions() == before
     assert [(e.reason, e.message, e.count) for e in cluster.events] == events
+
+
+def test_pod_template_hash_is_fnv_of_the_templates_canonical_json():
+    import json
+
+    from grader.model.codec import encode
+    from grader.model.objects import Container, ObjectMeta, PodSpec, PodTemplateSpec
+    from grader.sim.controllers.workloads import fnv1a_32, pod_template_hash, safe_encode
+
+    spec = PodSpec(containers=(Container(name="web", image="nginx:1.27"),))
+    for meta in (ObjectMeta(), ObjectMeta(labels={"app": "web"}, annotations={"note": "caf\u00e9"})):
+        template = PodTemplateSpec(metadata=meta, spec=spec)
+        data = json.dumps(encode(template), sort_keys=True, separators=(",", ":")).encode()
+        assert pod_template_hash(template) == safe_encode(str(fnv1a_32(data)))

@@ -33,7 +33,7 @@ from grader.sim.apps.annotation import (
 )
 from grader.sim.apps.answers import answer
 from grader.sim.apps.conflicts import bind_conflicts, bind_failure_log
-from grader.sim.apps.core import container_app, pod_apps, pod_hostname
+from grader.sim.apps.core import container_app, pod_apps, pod_hostname, shared_pod_apps
 from grader.sim.apps.model import ContainerApp, Listener, Reply, Request
 from grader.sim.apps.probes import probe_result
 
@@ -54,4 +54,5 @@ __all__ = [
     "pod_apps",
     "pod_hostname",
     "probe_result",
+    "shared_pod_apps",
 ]

@@ -40,7 +40,6 @@ and SCTP requests carry a text payload. Per server kind:
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -179,6 +178,8 @@ def _redirect(location: str, code: str) -> Reply:
     status = int(code) if code else 302
     if not 100 <= status <= 999:
         return EMPTY
+    from http import HTTPStatus  # only redirects need it: not imported with every app
+
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:

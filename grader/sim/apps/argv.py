@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
 
 from grader.model.objects import Container
 from grader.sim.apps.model import is_digits
@@ -114,15 +113,15 @@ def effective_argv(
 # --------------------------------------------------------------------------- shell
 
 
-@dataclass(slots=True)
 class Command:
-    """One simple command of a shell script."""
+    """One simple command of a shell script (a plain class: cheaper to define than a dataclass)."""
 
-    words: list[str]
-    background: bool = False
-    piped: bool = False
-    loop: bool = False
-    assignments: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("words", "background", "piped", "loop", "assignments")
+
+    def __init__(self, words: list[str], background: bool = False, piped: bool = False, loop: bool = False,
+                 assignments: dict[str, str] | None = None) -> None:
+        self.words, self.background, self.piped, self.loop = words, background, piped, loop
+        self.assignments = {} if assignments is None else assignments
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -249,14 +248,16 @@ def split_script(script: str, variables: dict[str, str]) -> list[Command]:
 # --------------------------------------------------------------------------- flags
 
 
-@dataclass(slots=True)
 class Flags:
     """A parsed command line: flag values by name, positional arguments, or an error text."""
 
-    values: dict[str, str] = field(default_factory=dict)
-    positional: list[str] = field(default_factory=list)
-    error: str = ""
-    seen: list[str] = field(default_factory=list)
+    __slots__ = ("values", "positional", "error", "seen")
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+        self.positional: list[str] = []
+        self.error = ""
+        self.seen: list[str] = []
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)

@@ -25,7 +25,7 @@ from grader.sim.apps.model import ContainerApp, Server, describe_listeners
 from grader.sim.apps.programs import run_program
 from grader.sim.apps.run import Ctx, Run
 
-__all__ = ["container_app", "pod_apps", "pod_hostname"]
+__all__ = ["container_app", "pod_apps", "pod_hostname", "shared_pod_apps"]
 
 CONTAINER_PORT_NOTE = "containerPort does not change that"
 
@@ -114,15 +114,17 @@ def _env_key(env: tuple[EnvVar, ...]) -> tuple[tuple[str, str, bool], ...]:
 
 _CACHE: dict[tuple, ContainerApp] = {}
 _CACHE_SIZE = 4096
+_BY_CONTAINER: dict[int, tuple[Container, str | None, ContainerApp]] = {}
+"""The app of a Container *object* (pods of one template share theirs), checked by identity."""
 
 
-def container_app(pod: Pod, container: Container) -> ContainerApp:
-    """What ``container`` of ``pod`` runs and really listens on (R-CP-1, R-CP-4, R-HN-3).
-
-    Every call returns a new object (the parse behind it is cached), so apps of identical
-    containers in different pods stay distinguishable by identity in :func:`bind_conflicts`.
-    """
-    annotation = pod.metadata.annotations.get(annotation_key(container.name))
+def _shared_app(pod: Pod, container: Container) -> ContainerApp:
+    """The cached app of ``container`` in ``pod``: equal for equal inputs, shared between pods."""
+    annotations = pod.metadata.annotations
+    annotation = annotations.get(annotation_key(container.name)) if annotations else None
+    hit = _BY_CONTAINER.get(id(container))
+    if hit is not None and hit[0] is container and hit[1] == annotation:
+        return hit[2]
     key = (container.name, container.image, container.command, container.args, _env_key(container.env),
            container.env_from is not None, container.stdin, container.volume_mounts is not None, annotation)
     app = _CACHE.get(key)
@@ -133,9 +135,40 @@ def container_app(pod: Pod, container: Container) -> ContainerApp:
         if annotation is not None:
             app = _declared_app(app, annotation)
         _CACHE[key] = app
-    return evolve(app)
+    if len(_BY_CONTAINER) >= _CACHE_SIZE:
+        _BY_CONTAINER.clear()
+    _BY_CONTAINER[id(container)] = (container, annotation, app)
+    return app
+
+
+def container_app(pod: Pod, container: Container) -> ContainerApp:
+    """What ``container`` of ``pod`` runs and really listens on (R-CP-1, R-CP-4, R-HN-3).
+
+    Every call returns a new object (the parse behind it is cached), so apps of identical
+    containers in different pods stay distinguishable by identity in :func:`bind_conflicts`.
+    """
+    return evolve(_shared_app(pod, container))
 
 
 def pod_apps(pod: Pod) -> tuple[ContainerApp, ...]:
-    """The apps of the pod's regular containers, in spec order."""
-    return tuple(container_app(pod, container) for container in pod.spec.containers)
+    """The apps of the pod's regular containers, in spec order (new objects, see :func:`container_app`)."""
+    return tuple([evolve(_shared_app(pod, container)) for container in pod.spec.containers])
+
+
+def shared_pod_apps(pod: Pod) -> tuple[ContainerApp, ...]:
+    """:func:`pod_apps` for readers that never tell apps of different pods apart by identity:
+    cached objects, no copies (the apps of one pod's containers are still distinct objects)."""
+    containers, annotations = pod.spec.containers, pod.metadata.annotations
+    key = (id(containers), id(annotations))
+    hit = _POD_APPS.get(key)
+    if hit is not None and hit[0] is containers and hit[1] is annotations:
+        return hit[2]
+    apps = tuple([_shared_app(pod, container) for container in containers])
+    if len(_POD_APPS) >= _CACHE_SIZE:
+        _POD_APPS.clear()
+    _POD_APPS[key] = (containers, annotations, apps)
+    return apps
+
+
+_POD_APPS: dict[tuple[int, int], tuple[tuple, dict, tuple[ContainerApp, ...]]] = {}
+"""The apps of a containers tuple with an annotations dict (pods of one template share both)."""

@@ -8,7 +8,6 @@ running in the foreground, and the words the explanation is built from (:class:`
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
 
 from grader.model.objects import Container
 from grader.sim.apps.images import ImageRef
@@ -17,15 +16,19 @@ from grader.sim.apps.model import ALL_ADDRESSES, LOOPBACK, Server, is_digits
 __all__ = ["Ctx", "Run", "normalize_address", "parse_port"]
 
 
-@dataclass(slots=True)
 class Ctx:
-    """A program's surroundings: its image, container, environment and standard input."""
+    """A program's surroundings: its image, container, environment and standard input.
 
-    image: ImageRef
-    container: Container
-    env: dict[str, str]
-    stdin_text: str | None = None
-    in_shell: bool = False
+    (A plain class rather than a dataclass: it is defined when the first pod starts, and a
+    dataclass costs about a millisecond to define.)
+    """
+
+    __slots__ = ("image", "container", "env", "stdin_text", "in_shell")
+
+    def __init__(self, image: ImageRef, container: Container, env: dict[str, str],
+                 stdin_text: str | None = None, in_shell: bool = False) -> None:
+        self.image, self.container, self.env = image, container, env
+        self.stdin_text, self.in_shell = stdin_text, in_shell
 
     @property
     def name(self) -> str:
@@ -36,7 +39,6 @@ class Ctx:
         return Ctx(self.image, self.container, {**self.env, **extra}, stdin_text, True)
 
 
-@dataclass(slots=True)
 class Run:
     """What one program does.
 
@@ -46,12 +48,12 @@ class Run:
     once with this message.
     """
 
-    servers: list[Server] = field(default_factory=list)
-    holds: bool = False
-    known: bool = True
-    app: str = ""
-    why: str = ""
-    failure: str = ""
+    __slots__ = ("servers", "holds", "known", "app", "why", "failure")
+
+    def __init__(self, servers: list[Server] | None = None, holds: bool = False, known: bool = True,
+                 app: str = "", why: str = "", failure: str = "") -> None:
+        self.servers = [] if servers is None else servers
+        self.holds, self.known, self.app, self.why, self.failure = holds, known, app, why, failure
 
     @staticmethod
     def fails(message: str) -> Run:

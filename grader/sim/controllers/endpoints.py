@@ -40,8 +40,9 @@ import functools
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from grader.model.drafts import constructor
 from grader.model.objects import (
     evolve,
     Endpoint,
@@ -115,6 +116,10 @@ _RESERVED_SLICE_LABELS = (LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS)
 
 # --------------------------------------------------------------------------- pods (R-EP-3, R-EP-4)
 
+_new_endpoint = constructor(Endpoint)
+_new_reference = constructor(ObjectReference)
+_new_address = constructor(EndpointAddress)
+
 
 def pod_is_ready(pod: Pod) -> bool:
     """``IsPodReady``: the pod's (first) ``Ready`` condition is ``True``."""
@@ -174,7 +179,7 @@ def _family(ip: str) -> str:
 
 def _target_ref(pod: Pod) -> ObjectReference:
     meta = pod.metadata
-    return ObjectReference(kind="Pod", namespace=meta.namespace, name=meta.name, uid=meta.uid)
+    return _new_reference(kind="Pod", namespace=meta.namespace, name=meta.name, uid=meta.uid)
 
 
 def selected_pods(cluster: "Cluster", service: Service) -> list[Pod]:
@@ -185,6 +190,7 @@ def selected_pods(cluster: "Cluster", service: Service) -> list[Pod]:
 # --------------------------------------------------------------------------- shared machinery
 
 
+@functools.lru_cache(maxsize=65536)
 def _address_order(ip: str) -> tuple:
     """Numeric order for IPv4 addresses, then everything else as text."""
     try:
@@ -277,7 +283,7 @@ def _pod_endpoint(pod: Pod, node: Node | None, service: Service, address_type: s
     terminating = pod.metadata.deletion_timestamp is not None
     ready = service.spec.publish_not_ready_addresses or (serving and not terminating)
     zone = node.metadata.labels.get(LABEL_ZONE) if node is not None else None
-    return Endpoint(
+    return _new_endpoint(
         addresses=tuple(ip for ip in _pod_ips(pod) if _family(ip) == address_type),
         conditions=_conditions(ready, serving, terminating),
         hostname=pod.spec.hostname if _should_set_hostname(pod, service) else None,
@@ -298,22 +304,48 @@ def _slice_ports(service: Service, pod: Pod) -> tuple[SliceEndpointPort, ...]:
     return tuple(ports)
 
 
+def _per_template(cache: dict, service: Service, pod: Pod, compute: Callable[[Service, Pod], Any]) -> Any:
+    """``compute(service, pod)`` for a result that depends only on the Service's ports and the
+    pod's containers, remembered per those objects: pods of one template share their containers."""
+    sports, spec = service.spec.ports, pod.spec
+    containers, init = spec.containers, spec.init_containers
+    key = (id(sports), id(containers), id(init))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is sports and hit[1] is containers and hit[2] is init:
+        return hit[3]
+    found = compute(service, pod)
+    if len(cache) >= 4096:
+        cache.clear()
+    cache[key] = (sports, containers, init, found)
+    return found
+
+
+_SLICE_PORTS: dict[tuple, tuple] = {}
+
+
+def _slice_ports_and_key(service: Service, pod: Pod) -> tuple[tuple[SliceEndpointPort, ...], tuple]:
+    ports = _slice_ports(service, pod)
+    return ports, _port_key(ports)
+
+
 def _slice_contribution(service: Service, address_types: tuple[str, ...], pod: Pod, node: Node | None) -> tuple | None:
     """What one pod adds to a Service's slices: its port list and, per address type, its endpoint.
 
-    None for a pod that is no endpoint (R-EP-3); no endpoint either when its Node is unknown,
-    unless the Service publishes not-ready addresses (``reconcileByAddressType``).
+    ``(ports, port-map key, address type, endpoint key, endpoint, address type, ...)``: one flat
+    tuple, the cheapest thing to keep for every pod of a large cluster. None for a pod that is no
+    endpoint (R-EP-3); no endpoint either when its Node is unknown, unless the Service publishes
+    not-ready addresses (``reconcileByAddressType``).
     """
     if not should_pod_be_in_endpoints(pod, True):
         return None
-    ports = _slice_ports(service, pod)
-    by_type: dict[str, tuple[tuple, Endpoint]] = {}
+    ports, port_key = _per_template(_SLICE_PORTS, service, pod, _slice_ports_and_key)
+    found: list = [ports, port_key]
     if node is not None or service.spec.publish_not_ready_addresses:
         for address_type in address_types:
             endpoint = _pod_endpoint(pod, node, service, address_type)
             if endpoint.addresses:
-                by_type[address_type] = (endpoint_key(endpoint), endpoint)
-    return ports, _port_key(ports), by_type
+                found += (address_type, endpoint_key(endpoint), endpoint)
+    return tuple(found)
 
 
 Contributions = list[tuple[Pod, Any, Any]]
@@ -326,11 +358,11 @@ def _desired_by_port_map(contributions: Contributions, address_type: str) -> dic
     for _pod, _node, contribution in contributions:
         if contribution is None:
             continue
-        ports, key, by_type = contribution
-        group = groups.setdefault(key, (ports, {}))
-        found = by_type.get(address_type)
-        if found is not None:
-            group[1][found[0]] = found[1]
+        group = groups.setdefault(contribution[1], (contribution[0], {}))
+        for i in range(2, len(contribution), 3):  # (address type, endpoint key, endpoint) triples
+            if contribution[i] == address_type:
+                group[1][contribution[i + 1]] = contribution[i + 2]
+                break
     return dict(sorted(groups.items()))
 
 
@@ -470,6 +502,7 @@ class EndpointSliceController(QueueController):
     """EndpointSlices for every Service with a selector (R-EP-1, R-EP-3..6)."""
 
     name = "endpointslice-controller"
+    WATCHES = (Service, Pod, EndpointSlice)
 
     def __init__(self, cluster: "Cluster") -> None:
         super().__init__(cluster, "endpointslice-names")
@@ -570,29 +603,50 @@ LegacyEntry = tuple[tuple, EndpointAddress, bool, "EndpointPort | None"]
 """``(address key, address, ready, port)``: one pod on one Service port (port None: no ports)."""
 
 
-def _legacy_entries(service: Service, pod: Pod) -> list[LegacyEntry]:
-    """What one pod adds to the Endpoints object: an entry per resolved Service port (``syncService``)."""
+def _legacy_entries(service: Service, pod: Pod) -> tuple:
+    """What one pod adds to the Endpoints object: an entry per resolved Service port (``syncService``).
+
+    ``(address key, address, ready, port, port, ...)``: the entries share all but the port, so
+    one flat tuple holds them (see :func:`_entries`); empty when the pod adds nothing.
+    """
     tolerate = service.spec.publish_not_ready_addresses
     if not should_pod_be_in_endpoints(pod, tolerate):
-        return []
+        return ()
     family = _address_family(service, pod)
     ip = next((ip for ip in _pod_ips(pod) if _family(ip) == family), None)
     if ip is None:
-        return []
-    address = EndpointAddress(
+        return ()
+    address = _new_address(
         ip=ip, hostname=pod.spec.hostname if _should_set_hostname(pod, service) else "",
         node_name=pod.spec.node_name or None, target_ref=_target_ref(pod),
     )
     ready, key = tolerate or pod_is_ready(pod), _address_key(address)
     if not service.spec.ports:
-        return [(key, address, ready, None)] if service.spec.cluster_ip == "None" else []
-    entries: list[LegacyEntry] = []
+        return (key, address, ready, None) if service.spec.cluster_ip == "None" else ()
+    ports = _per_template(_LEGACY_PORTS, service, pod, _legacy_ports)
+    return (key, address, ready, *ports) if ports else ()
+
+
+def _entries(contributions: Contributions) -> Iterator[LegacyEntry]:
+    """The ``(address key, address, ready, port)`` entries of :func:`_legacy_entries`' tuples."""
+    for _pod, _dependency, flat in contributions:
+        if flat:
+            key, address, ready = flat[0], flat[1], flat[2]
+            for i in range(3, len(flat)):
+                yield key, address, ready, flat[i]
+
+
+def _legacy_ports(service: Service, pod: Pod) -> tuple[EndpointPort, ...]:
+    """The Endpoints ports of one pod: one per Service port it resolves (R-EP-4, R-EP-5)."""
+    ports = []
     for sp in service.spec.ports:
         number = resolve_target_port(sp, pod)
         if number is not None:
-            port = EndpointPort(name=sp.name, port=number, protocol=sp.protocol, app_protocol=sp.app_protocol)
-            entries.append((key, address, ready, port))
-    return entries
+            ports.append(EndpointPort(name=sp.name, port=number, protocol=sp.protocol, app_protocol=sp.app_protocol))
+    return tuple(ports)
+
+
+_LEGACY_PORTS: dict[tuple, tuple] = {}
 
 
 def _repack(entries: Iterable[LegacyEntry]) -> tuple[EndpointSubset, ...]:
@@ -654,6 +708,7 @@ class EndpointsController(QueueController):
     """The legacy v1 Endpoints object of every Service with a selector (R-EP-3..5, R-EP-7)."""
 
     name = "endpoint-controller"
+    WATCHES = (Service, Pod, Endpoints)
 
     def __init__(self, cluster: "Cluster") -> None:
         super().__init__(cluster, "endpoints-names")
@@ -684,7 +739,7 @@ class EndpointsController(QueueController):
         contributions = self._memo.contributions(
             key, service, self.index.iter_selected_pods(service), lambda pod, _: _legacy_entries(service, pod))
         moment = self._triggers.compute(key, service, (pod for pod, _, _ in contributions))
-        subsets = _repack(entry for _, _, entries in contributions for entry in entries)
+        subsets = _repack(_entries(contributions))
         if current is not None and self._up_to_date(current, service, subsets):
             return False
         return self._write(service, current, subsets, moment)
@@ -835,6 +890,7 @@ class EndpointSliceMirroringController(QueueController):
     """Mirrors hand-made Endpoints of selectorless Services into EndpointSlices (R-EP-2)."""
 
     name = "endpointslicemirroring-controller"
+    WATCHES = (Endpoints, Service, EndpointSlice)
 
     def __init__(self, cluster: "Cluster") -> None:
         super().__init__(cluster, "endpointslicemirroring-names")

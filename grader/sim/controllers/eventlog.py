@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import weakref
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
+from grader.model.drafts import constructor
 from grader.model.objects import Object, evolve
 from grader.sim.clock import format_timestamp
 from grader.sim.events import Event
@@ -24,13 +25,17 @@ from grader.sim.events import Event
 if TYPE_CHECKING:
     from grader.sim.cluster import Cluster
 
-__all__ = ["events_about", "record", "timestamp"]
+__all__ = ["events_about", "record", "record_many", "timestamp"]
 
-_Involved = tuple[str, str, str, str]
-"""``(kind, namespace, name, uid)`` of an involved object."""
+_Involved = str
+"""``kind``, ``namespace``, ``name`` and ``uid`` of an involved object, joined by NUL characters."""
 
-_Identity = tuple[str, str, str, str, str]
-"""``(fieldPath, type, reason, message, source)``: what makes two events about one object the same."""
+_Identity = "str | tuple[str, str, str, str, str]"
+"""``fieldPath``, ``type``, ``reason``, ``message`` and ``source`` joined by NUL characters: what
+makes two events about one object the same (the tuple of them for a message with a NUL in it).
+
+Strings rather than tuples: a dict of strings and ints is invisible to the cyclic garbage
+collector, and the index holds several keys per pod of a large cluster."""
 
 class _State:
     """Per-cluster bookkeeping: the aggregation index and the last formatted instant."""
@@ -68,7 +73,13 @@ def _now(state: _State, cluster: "Cluster") -> str:
 
 def _involved(obj: Object) -> _Involved:
     meta = obj.metadata
-    return (obj.KIND, meta.namespace, meta.name, meta.uid)
+    return f"{obj.KIND}\0{meta.namespace}\0{meta.name}\0{meta.uid}"
+
+
+def _identity(field_path: str, type: str, reason: str, message: str, source: str) -> _Identity:  # noqa: A002
+    if "\0" in message:  # names, reasons and sources never hold one; a message might
+        return (field_path, type, reason, message, source)
+    return f"{field_path}\0{type}\0{reason}\0{message}\0{source}"
 
 
 def record(
@@ -88,23 +99,54 @@ def record(
     """
     state = _STATES.get(id(cluster)) or _state(cluster)
     meta = obj.metadata
-    involved = (obj.KIND, meta.namespace, meta.name, meta.uid)
+    involved = f"{obj.KIND}\0{meta.namespace}\0{meta.name}\0{meta.uid}"
+    identity = _identity(field_path, type, reason, message, source)
+    now = state.text if state.moment is cluster.clock.now else _now(state, cluster)
+    events = cluster.events
+    seen = state.index.get(involved)
+    if seen is None:
+        state.index[involved] = {identity: len(events)}
+    else:
+        at = seen.get(identity)
+        if at is not None and at < len(events):
+            old = events[at]
+            if old.reason == reason and old.message == message and old.involved_name == meta.name:
+                events[at] = evolve(old, count=old.count + 1, last_timestamp=now)
+                return events[at]
+        seen[identity] = len(events)
+    event = _new_event(type, reason, message, source, obj.KIND, meta.name, meta.namespace, now, now)
+    events.append(event)
+    return event
+
+
+def record_many(cluster: "Cluster", source: str, obj: Object, entries: Iterable[tuple[str, str, str, str]]) -> None:
+    """:func:`record` for several events about one object from one source, in order.
+
+    ``entries`` are ``(type, reason, message, field_path)``; the result is exactly that of
+    one :func:`record` call per entry.
+    """
+    state = _STATES.get(id(cluster)) or _state(cluster)
+    meta = obj.metadata
+    kind, name, namespace = obj.KIND, meta.name, meta.namespace
+    involved = f"{kind}\0{namespace}\0{name}\0{meta.uid}"
+    now = state.text if state.moment is cluster.clock.now else _now(state, cluster)
+    events = cluster.events
     seen = state.index.get(involved)
     if seen is None:
         seen = state.index[involved] = {}
-    identity = (field_path, type, reason, message, source)
-    now = state.text if state.moment is cluster.clock.now else _now(state, cluster)
-    events = cluster.events
-    at = seen.get(identity)
-    if at is not None and at < len(events):
-        old = events[at]
-        if old.reason == reason and old.message == message and old.involved_name == involved[2]:
-            events[at] = evolve(old, count=old.count + 1, last_timestamp=now)
-            return events[at]
-    event = Event(type, reason, message, source, involved[0], involved[2], involved[1], now, now)
-    seen[identity] = len(events)
-    events.append(event)
-    return event
+    for type, reason, message, field_path in entries:  # noqa: A001 - the Event field's name
+        identity = _identity(field_path, type, reason, message, source)
+        at = seen.get(identity)
+        if at is not None and at < len(events):
+            old = events[at]
+            if old.reason == reason and old.message == message and old.involved_name == name:
+                events[at] = evolve(old, count=old.count + 1, last_timestamp=now)
+                continue
+        seen[identity] = len(events)
+        events.append(_new_event(type, reason, message, source, kind, name, namespace, now, now))
+
+
+_new_event = constructor(Event)
 
 
 def events_about(cluster: "Cluster", obj: Object) -> list[Event]:

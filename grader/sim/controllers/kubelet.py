@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import NotFoundError
+from grader.model.drafts import constructor
 from grader.model.objects import ContainerStatus, Node, Pod, PodCondition, PodIP, PodStatus, evolve
 from grader.sim.allocators import AllocationError
 from grader.sim.clock import format_timestamp as _format_timestamp
@@ -222,9 +223,10 @@ class Kubelet:
         self._writing: Key | None = None
         self._tick = cluster.clock.now
         self._conditions_cache: dict[tuple, tuple[tuple[PodCondition, ...], tuple[PodCondition, ...]]] = {}
+        self._pods = cluster.registry.by_key(Pod)
         for pod in sorted(cluster.registry.iter(Pod), key=creation_order):
             self._on_write(Pod, None, pod)
-        cluster.registry.watch(self._on_write)
+        cluster.registry.watch(self._on_write, (Pod,))
 
     # ------------------------------------------------------------------ watch
 
@@ -277,7 +279,7 @@ class Kubelet:
         return wrote
 
     def _sync_pod(self, key: Key) -> bool:
-        pod = self.cluster.registry.get(Pod, *key)
+        pod = self._pods.get(key)
         if pod is None or pod.spec.node_name not in self._admitted:
             return False
         run = self._runs.get(key)
@@ -302,14 +304,14 @@ class Kubelet:
             self._finish(run)
         if status == pod.status:
             return False
-        self._put(pod.replace(status=status))
+        self._put(pod, status)
         return True
 
-    def _put(self, pod: Pod) -> None:
+    def _put(self, pod: Pod, status: PodStatus) -> None:
         """Write a pod's status without waking this kubelet up again for its own write."""
         self._writing = (pod.metadata.namespace, pod.metadata.name)
         try:
-            self.cluster.registry.put(pod)
+            self.cluster.registry.put(pod, status=status)
         finally:
             self._writing = None
 
@@ -331,8 +333,9 @@ class Kubelet:
         if used + 1 > capacity:
             return OUT_OF_PODS, INSUFFICIENT_RESOURCE.format(resource="pods", requested=1, used=used,
                                                              capacity=capacity)
-        labels = self._node_labels[node]
-        if not node_affinity_matches(pod.spec.node_selector, required_node_terms(pod), labels, node):
+        spec = pod.spec
+        if (spec.node_selector or isinstance(spec.affinity, dict)) and not node_affinity_matches(
+                spec.node_selector, required_node_terms(pod), self._node_labels[node], node):
             return "NodeAffinity", PREDICATE_FAILED.format(name="NodeAffinity", reason=ERR_NODE_AFFINITY)
         if self._admitted[node].any_conflict(host_ports(pod)):
             return "NodePorts", PREDICATE_FAILED.format(name="NodePorts", reason=ERR_NODE_PORTS)
@@ -350,7 +353,7 @@ class Kubelet:
         eventlog.record(self.cluster, "Warning", reason, message, KUBELET, pod)
         status = PodStatus(phase="Failed", reason=reason, message=REJECTED + message,
                            qos_class=pod.status.qos_class)
-        self._put(pod.replace(status=status))
+        self._put(pod, status)
         return True
 
     # ------------------------------------------------------------------ start
@@ -370,7 +373,10 @@ class Kubelet:
         ports = host_ports(pod)
         self._admitted[node].add(ports)
         self._active[node] += 1
-        run = _PodRun(pod.metadata.uid, node, ip, pod.spec.host_network, now, ports, tuple(_apps().pod_apps(pod)))
+        # hostNetwork pods' apps are told apart by identity across the pods of a node (R-HN-3);
+        # a pod in its own namespace only compares its own containers, whose apps differ anyway
+        apps = _apps().pod_apps(pod) if pod.spec.host_network else _apps().shared_pod_apps(pod)
+        run = _PodRun(pod.metadata.uid, node, ip, pod.spec.host_network, now, ports, apps)
         for container in pod.spec.containers:
             run.containers[container.name] = _ContainerRun(run.uid, container.name, container.image, now)
         self._runs[key] = run
@@ -382,16 +388,7 @@ class Kubelet:
         return run
 
     def _started_events(self, pod: Pod, name: str, image: str, pull_policy: str) -> None:
-        path = f"spec.containers{{{name}}}"
-        record = eventlog.record
-        if pull_policy == "Always":
-            record(self.cluster, "Normal", "Pulling", PULLING.format(image=image), KUBELET, pod, field_path=path)
-            record(self.cluster, "Normal", "Pulled", PULLED.format(image=image), KUBELET, pod, field_path=path)
-        else:
-            record(self.cluster, "Normal", "Pulled", ALREADY_PRESENT.format(image=image), KUBELET, pod,
-                   field_path=path)
-        record(self.cluster, "Normal", "Created", CREATED.format(name=name), KUBELET, pod, field_path=path)
-        record(self.cluster, "Normal", "Started", STARTED.format(name=name), KUBELET, pod, field_path=path)
+        eventlog.record_many(self.cluster, KUBELET, pod, _started_texts(name, image, pull_policy == "Always"))
 
     def _probe(self, pod: Pod, run: _PodRun, names: list[str]) -> None:
         """Judge the readiness probes of the running containers ``names`` (R-EP-3 depends on it)."""
@@ -449,7 +446,11 @@ class Kubelet:
         A crash-looping container whose cause went away (the holder of its port was deleted)
         starts cleanly at its next back-off restart, which counts as a restart.
         """
-        failures, now = self._failures(key, run), self.cluster.clock.now
+        failures = self._failures(key, run)
+        if not failures and not any(state.failure for state in run.containers.values()):
+            self._crashing.discard(key)  # the common case: nothing fails, nothing recovers
+            return []
+        now = self.cluster.clock.now
         recovered = []
         for name, state in run.containers.items():
             failure = failures.get(name)
@@ -495,6 +496,8 @@ class Kubelet:
 
     def _catch_up(self, pod: Pod, run: _PodRun, recovered: list[str]) -> None:
         """Record the events of the restarts that happened since the last sync."""
+        if not recovered and not any(state.failure for state in run.containers.values()):
+            return
         now = self.cluster.clock.now
         label = f"{pod.metadata.name}_{pod.metadata.namespace}({pod.metadata.uid})"
         specs = {c.name: c for c in pod.spec.containers}
@@ -539,14 +542,14 @@ class Kubelet:
 
     def _container_status(self, pod: Pod, run: _PodRun, state: _ContainerRun) -> ContainerStatus:
         image = normalize_image(state.image)
-        common = dict(name=state.name, image=image, image_id=_image_id(image))
         if not state.failure:
-            return ContainerStatus(
-                **common, ready=state.ready, started=True, restart_count=state.base_restarts,
-                state=self._running_state(format_timestamp(state.started)),
-                last_state={"terminated": state.last_terminated} if state.last_terminated else {},
-                container_id=self._container_id(run.uid, state.name, state.base_restarts),
+            return _new_container_status(
+                state.name, self._running_state(format_timestamp(state.started)),
+                {"terminated": state.last_terminated} if state.last_terminated else {},
+                state.ready, state.base_restarts, image, _image_id(image),
+                self._container_id(run.uid, state.name, state.base_restarts), True,
             )
+        common = dict(name=state.name, image=image, image_id=_image_id(image))
         if not self._restarts_container(pod, state):
             terminated = self._terminated(state, state.base_restarts, state.since)
             return ContainerStatus(
@@ -637,6 +640,22 @@ class Kubelet:
         name = container or (pod.spec.containers[0].name if pod.spec.containers else "")
         state = run.containers.get(name)
         return state.log if state is not None else ""
+
+
+_new_container_status = constructor(ContainerStatus)
+
+
+@functools.lru_cache(maxsize=1024)
+def _started_texts(name: str, image: str, pulls: bool) -> tuple[tuple[str, str, str, str], ...]:
+    """The events of a container start: ``(type, reason, message, fieldPath)``, in order."""
+    path = f"spec.containers{{{name}}}"
+    if pulls:
+        pulled = (("Normal", "Pulling", PULLING.format(image=image), path),
+                  ("Normal", "Pulled", PULLED.format(image=image), path))
+    else:
+        pulled = (("Normal", "Pulled", ALREADY_PRESENT.format(image=image), path),)
+    return (*pulled, ("Normal", "Created", CREATED.format(name=name), path),
+            ("Normal", "Started", STARTED.format(name=name), path))
 
 
 def _phase(pod: Pod, statuses: tuple[ContainerStatus, ...]) -> str:

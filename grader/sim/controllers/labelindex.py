@@ -88,7 +88,7 @@ class LabelIndex:
     def put(self, key: Key, labels: dict[str, str]) -> None:
         """Record (or re-record) the labels of one object."""
         old = self._labels.get(key)
-        if old is not None and old == labels:
+        if old is not None and (old is labels or old == labels):
             return
         namespace = key[0]
         for k, v in (old or {}).items():
@@ -237,13 +237,13 @@ class ClusterIndex:
             self.services.put(key_of(service), service.spec.selector)
         for eps in registry.iter(EndpointSlice):
             self.slices.put(key_of(eps), eps.metadata.labels.get(LABEL_SERVICE_NAME))
-        registry.watch(self._on_write)
+        registry.watch(self._on_write, (Pod, Service, EndpointSlice))
 
     def _on_write(self, cls: type, old: Any, new: Any) -> None:
         if cls is Pod:
             if new is None:
                 self.pods.remove(key_of(old))
-            else:
+            elif old is None or old.metadata.labels is not new.metadata.labels:
                 self.pods.put(key_of(new), new.metadata.labels)
         elif cls is Service:
             if new is None:
@@ -293,7 +293,7 @@ class ClusterIndex:
             pass
         elif old is None or new is None or _endpoint_view(old) != _endpoint_view(new):
             for pod in (old, new):
-                if pod is not None:
+                if pod is not None and not (pod is new and old is not None and _same_selection(old, new)):
                     keys |= self.services.matching(pod.metadata.namespace, pod.metadata.labels)
         answer = frozenset(keys)
         self._last_pod_event = (old, new, answer)
@@ -332,6 +332,11 @@ def _inert(pod: Pod) -> bool:
     """No IP and no ``Ready`` condition: the pod cannot matter to any endpoint or trigger time."""
     status = pod.status
     return not status.pod_ip and not status.pod_ips and ready_condition(pod) is None
+
+
+def _same_selection(old: Pod, new: Pod) -> bool:
+    """The same Services select both (same namespace, the very same labels)."""
+    return old.metadata.labels is new.metadata.labels and old.metadata.namespace == new.metadata.namespace
 
 
 def _endpoint_view(pod: Pod) -> tuple:
@@ -548,18 +553,20 @@ def _slice_content_changed(old: Any, new: Any) -> bool:
 class QueueController:
     """The informer/work-queue skeleton: watch → queued keys → ``sync`` in key order.
 
-    Subclasses say which keys an event concerns (``_keys_for``) and reconcile one key
-    (``_sync_key``); their own writes are not fed back into their queue.
+    Subclasses say which kinds they watch (``WATCHES``), which keys an event concerns
+    (``_keys_for``) and reconcile one key (``_sync_key``); their own writes are not fed back
+    into their queue.
     """
 
     name = ""
+    WATCHES: tuple[type, ...] = ()
 
     def __init__(self, cluster: "Cluster", names_stream: str) -> None:
         self.cluster = cluster
         self.index = cluster_index(cluster)
         self.client = ApiClient(cluster, self.name, names_stream)
         self._queue: set[Key] = set()
-        cluster.registry.watch(self._watch)
+        cluster.registry.watch(self._watch, self.WATCHES)
 
     def _watch(self, cls: type, old: Any, new: Any) -> None:
         if not self.client.busy:

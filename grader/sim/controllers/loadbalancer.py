@@ -167,7 +167,7 @@ class LoadBalancerController:
         self._high = self.pool.first  # every address from here up has never been handed out
         self._queue: set[Key] = {key_of(s) for s in cluster.registry.iter(Service)}
         self._busy = False
-        cluster.registry.watch(self._watch)
+        cluster.registry.watch(self._watch, (Service, EndpointSlice))
 
     # ------------------------------------------------------------------ change tracking
 

@@ -96,7 +96,7 @@ DEFAULT_MAX_PODS = 110
 PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_PREEMPTION_VICTIMS = "No preemption victims found for incoming pod"
 NOT_ELIGIBLE = "not eligible due to preemptionPolicy=Never."
-SCHEDULED = "Successfully assigned {namespace}/{name} to {node}"
+SCHEDULED = "Successfully assigned {0}/{1} to {2}"  # namespace, name, node
 GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 UNSCHEDULABLE_TAINT = Taint(key="node.kubernetes.io/unschedulable", effect="NoSchedule")
@@ -121,14 +121,26 @@ Key = tuple[str, str]
 def host_ports(pod: Pod) -> tuple[HostPort, ...]:
     """The host ports a pod claims: regular containers' ports with ``hostPort > 0`` (R-SCH-1).
 
-    hostNetwork pods take part through their defaulted hostPorts (R-HN-1, R-HN-3).
+    hostNetwork pods take part through their defaulted hostPorts (R-HN-1, R-HN-3). Pods of
+    one template share their containers, so the answer is remembered per containers tuple.
     """
-    return tuple(
+    containers = pod.spec.containers
+    hit = _HOST_PORTS.get(id(containers))
+    if hit is not None and hit[0] is containers:
+        return hit[1]
+    found = tuple(
         (p.host_ip or "0.0.0.0", p.protocol or "TCP", p.host_port)
-        for c in pod.spec.containers
+        for c in containers
         for p in c.ports
         if p.host_port > 0
     )
+    if len(_HOST_PORTS) >= 4096:
+        _HOST_PORTS.clear()
+    _HOST_PORTS[id(containers)] = (containers, found)
+    return found
+
+
+_HOST_PORTS: dict[int, tuple[tuple, tuple[HostPort, ...]]] = {}
 
 
 class HostPortTable:
@@ -416,7 +428,7 @@ class Scheduler:
         self._build_nodes()
         for pod in sorted(cluster.registry.iter(Pod), key=creation_order):
             self._pod_changed(None, pod)
-        cluster.registry.watch(self._on_write)
+        cluster.registry.watch(self._on_write, (Pod, Node))
 
     # ------------------------------------------------------------------ node state
 
@@ -661,9 +673,9 @@ class Scheduler:
         elif key in self._waiting:
             if old is None or (old.spec is not new.spec and old.spec != new.spec) \
                     or old.metadata.labels != new.metadata.labels:
-                self._enqueue(key)
+                self._enqueue(key, new)
         elif key not in self._queued and new.spec.scheduler_name in ("", SCHEDULER_NAME):
-            self._enqueue(key)
+            self._enqueue(key, new)
 
     def _status_only(self, key: Key, old: Pod, new: Pod) -> bool:
         """True for a write that changes nothing the scheduler tracks (a kubelet status write
@@ -684,8 +696,10 @@ class Scheduler:
         self._decided_uids.pop(key, None)
         self._order.pop(key, None)
 
-    def _enqueue(self, key: Key) -> None:
-        pod = self.cluster.registry.get(Pod, *key)
+    def _enqueue(self, key: Key, pod: Pod | None = None) -> None:
+        """Queue a pod (``pod``: its stored object, when the caller has it at hand)."""
+        if pod is None:
+            pod = self.cluster.registry.get(Pod, *key)
         priority = (pod.spec.priority or 0) if pod is not None else 0
         self._unwait(key)
         self._queued.add(key)
@@ -719,13 +733,13 @@ class Scheduler:
             self._nodes_dirty = False
             self._rebuild()
         wrote = False
-        registry = self.cluster.registry
+        pods = self.cluster.registry.by_key(Pod)
         while self._queue:
             _, _, key = heapq.heappop(self._queue)
             if key not in self._queued:
                 continue
             self._queued.discard(key)
-            pod = registry.get(Pod, *key)
+            pod = pods.get(key)
             if pod is None or pod.spec.node_name or pod.status.phase in _TERMINAL:
                 continue
             wrote = self._schedule_one(key, pod) or wrote
@@ -798,7 +812,7 @@ class Scheduler:
         """Place from the heaps; also the number of nodes rejected for *Too many pods*."""
         conflicts = self._port_conflicts(needs.ports) if needs.ports else set()
         chosen = self._pick(owner, conflicts)
-        extra = tuple((i, "NodePorts", ERR_NODE_PORTS) for i in sorted(conflicts))
+        extra = tuple((i, "NodePorts", ERR_NODE_PORTS) for i in sorted(conflicts)) if conflicts else ()
         log = self._full_log
         if not log:
             if extra:
@@ -844,7 +858,7 @@ class Scheduler:
         now = eventlog.timestamp(self.cluster)
         self.cluster.registry.put(pod, spec=self._bound_spec(pod.spec, node),
                                   status=self._bound_status(pod.status, now))
-        message = SCHEDULED.format(namespace=pod.metadata.namespace, name=pod.metadata.name, node=node)
+        message = SCHEDULED.format(pod.metadata.namespace, pod.metadata.name, node)
         eventlog.record(self.cluster, "Normal", "Scheduled", message, SCHEDULER_NAME, pod)
         return True
 

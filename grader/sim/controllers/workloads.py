@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 from grader.model.api import strategy_for
 from grader.model.apierrors import ApiError
 from grader.model.codec import encode
+from grader.model.memo import IdentityMemo
 from grader.model.objects import (
     Deployment,
+    DeploymentSpec,
     DeploymentStatus,
     LabelSelector,
     ObjectMeta,
@@ -141,10 +143,16 @@ def safe_encode(text: str) -> str:
 
 def pod_template_hash(template: PodTemplateSpec, collision_count: int | None = None) -> str:
     """The ``pod-template-hash`` label value of a template (``controller.ComputeHash``)."""
-    data = json.dumps(encode(template), sort_keys=True, separators=(",", ":")).encode()
+    # json.dumps(encode(template), sort_keys=True, separators=(",", ":")), put together from its
+    # two parts (a template always encodes both): templates often share their spec object
+    meta = json.dumps(encode(template.metadata), sort_keys=True, separators=(",", ":"))
+    data = f'{{"metadata":{meta},"spec":{_spec_json(template.spec)}}}'.encode()
     if collision_count is not None:
         data += struct.pack("<I", collision_count & 0xFFFFFFFF) + b"\0\0\0\0"
     return safe_encode(str(fnv1a_32(data)))
+
+
+_spec_json = IdentityMemo(lambda spec: json.dumps(encode(spec), sort_keys=True, separators=(",", ":")))
 
 
 def _without_hash(template: PodTemplateSpec) -> PodTemplateSpec:
@@ -156,7 +164,19 @@ def _without_hash(template: PodTemplateSpec) -> PodTemplateSpec:
 
 
 def _equal_ignore_hash(a: PodTemplateSpec, b: PodTemplateSpec) -> bool:
-    return _without_hash(a) == _without_hash(b)
+    """``EqualIgnoreHash``; remembered per pair of template objects (stored objects never change)."""
+    key = (id(a), id(b))
+    hit = _SAME_TEMPLATE.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    same = _without_hash(a) == _without_hash(b)
+    if len(_SAME_TEMPLATE) >= 4096:
+        _SAME_TEMPLATE.clear()
+    _SAME_TEMPLATE[key] = (a, b, same)
+    return same
+
+
+_SAME_TEMPLATE: dict[tuple[int, int], tuple[PodTemplateSpec, PodTemplateSpec, bool]] = {}
 
 
 # --------------------------------------------------------------------------- rollout arithmetic
@@ -197,19 +217,29 @@ def _rolling(d: Deployment) -> dict | None:
 
 def max_surge(d: Deployment) -> int:
     """``MaxSurge``: 0 unless RollingUpdate."""
-    rolling = _rolling(d)
-    if rolling is None:
-        return 0
-    return resolve_fenceposts(rolling.get("maxSurge"), rolling.get("maxUnavailable"), _replicas(d))[0]
+    return _fenceposts(d.spec)[0]
 
 
 def max_unavailable(d: Deployment) -> int:
     """``MaxUnavailable``: 0 unless RollingUpdate with replicas; at most the replica count."""
-    rolling = _rolling(d)
-    if rolling is None or _replicas(d) == 0:
-        return 0
-    unavailable = resolve_fenceposts(rolling.get("maxSurge"), rolling.get("maxUnavailable"), _replicas(d))[1]
-    return min(unavailable, _replicas(d))
+    return _fenceposts(d.spec)[1]
+
+
+def _spec_fenceposts(spec: DeploymentSpec) -> tuple[int, int]:
+    """(``MaxSurge``, ``MaxUnavailable``) of a Deployment spec."""
+    strategy = spec.strategy
+    if strategy.type not in ("", "RollingUpdate"):
+        return 0, 0
+    rolling = strategy.rolling_update
+    if not isinstance(rolling, dict):
+        rolling = {"maxSurge": "25%", "maxUnavailable": "25%"}
+    replicas = 1 if spec.replicas is None else spec.replicas
+    surge, unavailable = resolve_fenceposts(rolling.get("maxSurge"), rolling.get("maxUnavailable"), replicas)
+    return surge, (min(unavailable, replicas) if replicas else 0)
+
+
+_fenceposts = IdentityMemo(_spec_fenceposts)
+"""Every sync asks several times; a Deployment's spec object changes only with the spec."""
 
 
 # --------------------------------------------------------------------------- pod predicates
@@ -217,7 +247,10 @@ def max_unavailable(d: Deployment) -> int:
 
 def is_pod_ready(pod: Pod) -> bool:
     """``podutil.IsPodReady``: the Ready condition is True."""
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
+    for c in pod.status.conditions:
+        if c.type == "Ready" and c.status == "True":
+            return True
+    return False
 
 
 def _ready_since(pod: Pod) -> datetime | None:
@@ -323,7 +356,7 @@ class ReplicaSetController:
             self._on_write(ReplicaSet, None, rs)
         for pod in cluster.registry.iter(Pod):
             self._on_write(Pod, None, pod)
-        cluster.registry.watch(self._on_write)
+        cluster.registry.watch(self._on_write, (Pod, ReplicaSet))
 
     # ------------------------------------------------------------------ watch
 
@@ -392,9 +425,7 @@ class ReplicaSetController:
         return wrote
 
     def _owned(self, rs: ReplicaSet) -> list[Pod]:
-        registry, uid = self.cluster.registry, rs.metadata.uid
-        pods = (registry.get(Pod, *k) for k in self._pods.get(uid, ()))
-        return [p for p in pods if p is not None and _controller_uid(p) == uid]
+        return self._owned_by_uid(rs.metadata.uid)
 
     def _sync_one(self, key: Key) -> bool:
         rs = self.cluster.registry.get(ReplicaSet, *key)
@@ -449,21 +480,21 @@ class ReplicaSetController:
         failed_now = sum(1 for p in pods if p.status.phase == "Failed" and p.metadata.creation_timestamp == now)
         if failed_now >= FAILED_POD_BURST:
             return False
-        registry = self.cluster.registry
+        cluster, put, record, bits = self.cluster, self.cluster.registry.put, eventlog.record, self._uids.getrandbits
         for _ in range(count):
             name = self._new_name(prototype)
-            uid = uuid4_text(self._uids.getrandbits(128))
-            registry.put(prototype, meta={"name": name, "uid": uid, "creation_timestamp": now})
-            eventlog.record(self.cluster, "Normal", "SuccessfulCreate", f"Created pod: {name}",
-                            REPLICASET_CONTROLLER, rs)
+            put(prototype, meta={"name": name, "uid": uuid4_text(bits(128)), "creation_timestamp": now})
+            record(cluster, "Normal", "SuccessfulCreate", f"Created pod: {name}", REPLICASET_CONTROLLER, rs)
         return True
 
     def _new_name(self, prototype: Pod) -> str:
-        rng, registry = self.cluster.random("pod-names"), self.cluster.registry
+        """``generateName``: the prefix and 5 characters of ``rand.String`` (``random.choices``' draws)."""
+        random, pods = self.cluster.random("pod-names").random, self.cluster.registry.by_key(Pod)
         namespace, prefix = prototype.metadata.namespace, prototype.metadata.generate_name
+        n = float(len(ALPHANUMS))
         while True:
-            name = prefix + "".join(rng.choices(ALPHANUMS, k=5))
-            if registry.get(Pod, namespace, name) is None:
+            name = prefix + "".join([ALPHANUMS[int(random() * n)] for _ in range(5)])
+            if (namespace, name) not in pods:
                 return name
 
     def _delete(self, rs: ReplicaSet, active: list[Pod], count: int) -> bool:
@@ -479,8 +510,8 @@ class ReplicaSetController:
         return True
 
     def _owned_by_uid(self, uid: str) -> list[Pod]:
-        registry = self.cluster.registry
-        pods = (registry.get(Pod, *k) for k in self._pods.get(uid, ()))
+        get = self.cluster.registry.by_key(Pod).get
+        pods = [get(k) for k in self._pods.get(uid, ())]
         return [p for p in pods if p is not None and _controller_uid(p) == uid]
 
     # ------------------------------------------------------------------ status
@@ -488,20 +519,30 @@ class ReplicaSetController:
     def _write_status(self, rs: ReplicaSet, pods: list[Pod]) -> bool:
         active = [p for p in pods if _active(p)]
         now = self.cluster.clock.now
-        template_labels = rs.spec.template.metadata.labels
+        wanted = rs.spec.template.metadata.labels.items()
+        min_ready = rs.spec.min_ready_seconds
+        labeled = ready = available = 0
+        checked = None  # a labels dict already found to carry the template's labels (pods share it)
+        for p in active:
+            labels = p.metadata.labels
+            if labels is checked or all(labels.get(k) == v for k, v in wanted):
+                checked = labels
+                labeled += 1
+            if is_pod_ready(p):
+                ready += 1
+                if min_ready == 0 or is_pod_available(p, min_ready, now):
+                    available += 1
         status = evolve(
             rs.status,
             replicas=len(active),
-            fully_labeled_replicas=sum(
-                1 for p in active if all(p.metadata.labels.get(k) == v for k, v in template_labels.items())
-            ),
-            ready_replicas=sum(1 for p in active if is_pod_ready(p)),
-            available_replicas=sum(1 for p in active if is_pod_available(p, rs.spec.min_ready_seconds, now)),
+            fully_labeled_replicas=labeled,
+            ready_replicas=ready,
+            available_replicas=available,
             observed_generation=rs.metadata.generation,
         )
         if status == rs.status:
             return False
-        self.cluster.registry.put(rs.replace(status=status))
+        self.cluster.registry.put(rs, status=status)
         return True
 
 
@@ -560,7 +601,7 @@ class DeploymentController:
             self._on_write(Deployment, None, d)
         for rs in cluster.registry.iter(ReplicaSet):
             self._on_write(ReplicaSet, None, rs)
-        cluster.registry.watch(self._on_write)
+        cluster.registry.watch(self._on_write, (Deployment, ReplicaSet))
 
     def _on_write(self, kind: type, old: Any, new: Any) -> None:
         if kind is Deployment:
@@ -961,7 +1002,7 @@ class DeploymentController:
     def _put_status(self, d: Deployment, status: DeploymentStatus) -> Deployment:
         current = self.cluster.registry.get(Deployment, d.metadata.namespace, d.metadata.name) or d
         self._wrote = True
-        return self.cluster.registry.put(current.replace(status=status))
+        return self.cluster.registry.put(current, status=status)
 
 
 def _neg(text: str) -> tuple:

@@ -29,6 +29,7 @@ __all__ = [
     "endpoint_chain",
     "external_chain",
     "firewall_chain",
+    "hash16",
     "local_chain",
     "port_proto_hash",
     "service_chain",
@@ -77,6 +78,10 @@ def _hash16(text: str) -> str:
         _MEMO.clear()
     _MEMO[text] = found
     return found
+
+
+hash16 = _hash16
+"""The hash of every chain name, for writers that build the hashed text themselves."""
 
 
 def clear_hash_memo() -> None:

@@ -12,7 +12,8 @@ Rules are written as ``iptables-save`` prints them: ``-s``/``-d``/``-p`` first, 
 ``-m`` matches in the order kube-proxy passes them, then the target. Services are written in
 (namespace, name, port name, protocol) order, so the output is stable (upstream walks a Go map).
 Above 1,000 endpoints in total kube-proxy enters "large cluster mode" and leaves the comments
-off the endpoint rules; so does this writer.
+off the endpoint rules; so does this writer. A ``KUBE-SEP-…`` chain's two rules are written when
+the chain is first read (a large cluster has one such chain per endpoint; a walk reads a few).
 
 Services kube-proxy ignores (R-KP-13): ExternalName, headless (``clusterIP: None``), services
 without an IPv4 cluster IP, and services labelled ``service.kubernetes.io/service-proxy-name``
@@ -22,9 +23,9 @@ or ``service.kubernetes.io/headless`` (kube-proxy's informers filter those label
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
+from grader.model.drafts import constructor
 from grader.model.ipaddr import IPV4, family_of, go_ip_string, parse_cidr_sloppy, parse_ip_sloppy
 from grader.model.service_defaults import (
     DEFAULT_CLIENT_IP_TIMEOUT,
@@ -59,7 +60,7 @@ from grader.sim.netfilter import (
     Statistic,
     XorMark,
 )
-from grader.sim.proxy.chains import ServiceChains, endpoint_chain, service_chains, service_port_name
+from grader.sim.proxy.chains import SEP_PREFIX, ServiceChains, hash16, service_chains, service_port_name
 from grader.sim.proxy.topology import categorize_endpoints
 
 if TYPE_CHECKING:
@@ -250,18 +251,20 @@ def _port_info(port: ServicePort, common: dict) -> ServicePortInfo:
 # --------------------------------------------------------------------------- the writer
 
 
-@dataclass(slots=True)
 class _Policy:
     """The per-service-port decisions of ``syncProxyRules`` (its local variables)."""
 
-    internal_chain: str
-    has_internal: bool
-    external_policy_chain: str
-    has_external: bool
-    uses_external_chain: bool
-    uses_fw_chain: bool
-    internal_filter: tuple[object, str, tuple[str, ...]] | None
-    external_filter: tuple[object, str, tuple[str, ...]] | None
+    __slots__ = ("internal_chain", "has_internal", "external_policy_chain", "has_external",
+                 "uses_external_chain", "uses_fw_chain", "internal_filter", "external_filter")
+
+    def __init__(self, *, internal_chain: str, has_internal: bool, external_policy_chain: str, has_external: bool,
+                 uses_external_chain: bool, uses_fw_chain: bool,
+                 internal_filter: tuple[object, str, tuple[str, ...]] | None,
+                 external_filter: tuple[object, str, tuple[str, ...]] | None) -> None:
+        self.internal_chain, self.has_internal = internal_chain, has_internal
+        self.external_policy_chain, self.has_external = external_policy_chain, has_external
+        self.uses_external_chain, self.uses_fw_chain = uses_external_chain, uses_fw_chain
+        self.internal_filter, self.external_filter = internal_filter, external_filter
 
 
 def _policy(svc: ServicePortInfo, local: Sequence, has_any: bool) -> _Policy:
@@ -310,6 +313,7 @@ class _KubeProxyWriter:
         self.filter_firewall = self.filter.chain(KUBE_PROXY_FIREWALL)
         self.not_local = Src(inputs.cluster_cidr, negate=True) if inputs.cluster_cidr else None
         self._probabilities: dict[int, Statistic] = {}
+        self._probability_tuples: dict[int, tuple[Statistic]] = {}
         self._protos: dict[str, Proto] = {}
         self._proto_matches: dict[str, ProtoMatch] = {}
         self._dports: dict[tuple[str, int], DPort] = {}
@@ -494,6 +498,13 @@ class _KubeProxyWriter:
         """``appendServiceCommentLocked``: no comment in large cluster mode."""
         return () if self.large else (Comment(text),)
 
+    def _probability_only(self, n: int) -> tuple[Statistic]:
+        """``(self._probability(n),)``, one tuple per ``n`` (large-cluster rules share them)."""
+        found = self._probability_tuples.get(n)
+        if found is None:
+            found = self._probability_tuples[n] = (self._probability(n),)
+        return found
+
     def _probability(self, n: int) -> Statistic:
         found = self._probabilities.get(n)
         if found is None:
@@ -510,14 +521,17 @@ class _KubeProxyWriter:
         if svc.client_ip_affinity:
             for sep, text in chosen:
                 recent = Recent(sep, seconds=svc.sticky_max_age_seconds)
-                matches = (recent,) if large else (Comment(f"{name} -> {text}"), recent)
+                matches = (recent,) if large else (_new_comment(f"{name} -> {text}"), recent)
                 rules.append(Rule(matches, Jump(sep), ("R-SA-1", "R-SA-2")))
         n = len(chosen)
+        probability, append = self._probability, rules.append
         for i, (sep, text) in enumerate(chosen):
-            matches = () if large else (Comment(f"{name} -> {text}"),)
-            if i < n - 1:
-                matches += (self._probability(n - i),)
-            rules.append(Rule(matches, Jump(sep), _PICK_CITES))
+            if large:
+                matches = self._probability_only(n - i) if i < n - 1 else ()
+            else:
+                comment = _new_comment(f"{name} -> {text}")
+                matches = (comment, probability(n - i)) if i < n - 1 else (comment,)
+            append(_new_rule(matches, _new_jump(sep), _PICK_CITES))
 
     def _endpoint_chains(self, svc: ServicePortInfo, endpoints: Sequence[ProxyEndpoint]) -> dict[int, tuple[str, str]]:
         """KUBE-SEP per endpoint: hairpin masquerade, then DNAT to ``ip:port`` (R-KP-7).
@@ -525,20 +539,23 @@ class _KubeProxyWriter:
         With ClientIP affinity the DNAT rule also records the source (``-m recent --set``,
         R-SA-1). Returns each endpoint's (chain name, ``ip:port``) by ``id``.
         """
-        name, protocol, chain = svc.name_string, svc.protocol, self.nat.chain
+        name, protocol, chains = svc.name_string, svc.protocol, self.nat.chains
         comment = self._comment(name)
         head, tail = (self._proto(svc.proto), *comment), (self._proto_match(svc.proto),)
-        plain = head + tail
-        cites = ("R-KP-7", "R-SA-1") if svc.client_ip_affinity else ("R-KP-7",)
+        affinity = svc.client_ip_affinity
+        cites = ("R-KP-7", "R-SA-1") if affinity else ("R-KP-7",)
+        recipe = (comment, head, tail, head + tail, affinity, cites)
         seps: dict[int, tuple[str, str]] = {}
+        hashed = name + protocol.lower()  # endpoint_chain()'s input, less the endpoint
         for ep in endpoints:
             text = str(ep)
-            sep = endpoint_chain(name, protocol, text)
+            sep = SEP_PREFIX + hash16(hashed + text)
             seps[id(ep)] = (sep, text)
-            rules = chain(sep).rules
-            rules.append(Rule((Src(ep.ip), *comment), _JUMP_MARK_MASQ, _SEP_MASQ_CITES))
-            matches = (*head, Recent(sep, set=True), *tail) if svc.client_ip_affinity else plain
-            rules.append(Rule(matches, DNat(text), cites))
+            found = chains.get(sep)
+            if found is None:
+                chains[sep] = _EndpointChain(sep, recipe, ep.ip, text)
+            else:
+                found.rules += _endpoint_chain_rules(sep, recipe, ep.ip, text)
         return seps
 
     def _proto_match(self, proto: str) -> ProtoMatch:
@@ -546,6 +563,50 @@ class _KubeProxyWriter:
         if found is None:
             found = self._proto_matches[proto] = ProtoMatch(proto)
         return found
+
+
+_new_rule, _new_src, _new_dnat = constructor(Rule), constructor(Src), constructor(DNat)
+_new_jump, _new_comment = constructor(Jump), constructor(Comment)
+
+
+def _endpoint_chain_rules(sep: str, recipe: tuple, ip: str, text: str) -> list[Rule]:
+    """A KUBE-SEP chain's two rules: masquerade hairpin traffic, then DNAT (R-KP-7, R-SA-1)."""
+    comment, head, tail, plain, affinity, cites = recipe
+    masq = _new_rule((_new_src(ip), *comment), _JUMP_MARK_MASQ, _SEP_MASQ_CITES)
+    dnat = _new_rule((*head, Recent(sep, set=True), *tail) if affinity else plain, _new_dnat(text), cites)
+    return [masq, dnat]
+
+
+class _EndpointChain(Chain):
+    """A KUBE-SEP chain whose rules are written when first read.
+
+    A node's tables hold one such chain per endpoint of every Service (150,000 in a large
+    cluster) while a walk reads only the few it jumps to; ``rules`` is exactly the list
+    :func:`_endpoint_chain_rules` makes, whoever asks (rendering, the netns backend, a walk).
+    """
+
+    __slots__ = ("_recipe", "_ip", "_text")
+
+    def __init__(self, name: str, recipe: tuple, ip: str, text: str) -> None:
+        _CHAIN_NAME.__set__(self, name)
+        self._recipe, self._ip, self._text = recipe, ip, text
+
+    @property  # type: ignore[override]
+    def rules(self) -> list[Rule]:
+        try:
+            return _CHAIN_RULES.__get__(self, Chain)
+        except AttributeError:
+            built = _endpoint_chain_rules(self.name, self._recipe, self._ip, self._text)
+            _CHAIN_RULES.__set__(self, built)
+            return built
+
+    @rules.setter
+    def rules(self, value: list[Rule]) -> None:
+        _CHAIN_RULES.__set__(self, value)
+
+
+_CHAIN_NAME, _CHAIN_RULES = Chain.__dict__["name"], Chain.__dict__["rules"]
+"""The slots of :class:`Chain` (its ``rules`` is a property of :class:`_EndpointChain`)."""
 
 
 def _prepend(chain: Chain, matches: tuple, target: Jump, cites: tuple[str, ...]) -> None:

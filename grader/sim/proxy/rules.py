@@ -37,7 +37,8 @@ from contextlib import contextmanager
 from dataclasses import field
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from grader.model.objects import EndpointSlice, Pod, Service
+from grader.model.drafts import constructor
+from grader.model.objects import Endpoint, EndpointSlice, Pod, Service
 from grader.records import frozen
 from grader.sim.netfilter import BUILTIN_CHAINS, RuleSet, Table
 from grader.sim.proxy.kindnet import add_kindnet_rules
@@ -126,20 +127,20 @@ def _endpoint_pod(ep) -> str:
     return f"{ref.namespace}/{ref.name}"
 
 
-def _slice_endpoints(es: EndpointSlice, port: int) -> Iterable[ProxyEndpoint]:
-    for ep in es.endpoints:
-        if not ep.addresses:
-            continue
-        cond = ep.conditions
-        yield ProxyEndpoint(
-            ip=ep.addresses[0],
-            port=port,
-            node_name=ep.node_name or "",
-            ready=cond.ready is None or cond.ready,
-            serving=cond.serving is None or cond.serving,
-            terminating=cond.terminating is not None and cond.terminating,
-            pod=_endpoint_pod(ep),
-        )
+def _proxy_endpoint(ep: Endpoint, port: int) -> ProxyEndpoint:
+    cond = ep.conditions
+    return _new_proxy_endpoint(
+        ep.addresses[0],
+        port,
+        ep.node_name or "",
+        cond.ready is None or cond.ready,
+        cond.serving is None or cond.serving,
+        cond.terminating is not None and cond.terminating,
+        _endpoint_pod(ep),
+    )
+
+
+_new_proxy_endpoint = constructor(ProxyEndpoint)
 
 
 def endpoints_from_slices(
@@ -153,13 +154,16 @@ def endpoints_from_slices(
     mine = sorted((s for s in slices if _slice_belongs(service, s)), key=lambda s: s.metadata.name)
     for es in mine:
         for sp in es.ports:
-            if not sp.port:
+            port = sp.port
+            if not port:
                 continue
             by_ip = found.setdefault((sp.name or "", sp.protocol or "TCP"), {})
-            for ep in _slice_endpoints(es, sp.port):
-                key = str(ep)
-                if key not in by_ip or (node_name and ep.node_name == node_name):
-                    by_ip[key] = ep
+            for ep in es.endpoints:
+                if not ep.addresses:
+                    continue
+                key = f"{ep.addresses[0]}:{port}"  # str() of the ProxyEndpoint
+                if key not in by_ip or (node_name and (ep.node_name or "") == node_name):
+                    by_ip[key] = _proxy_endpoint(ep, port)
     return {k: [v[s] for s in sorted(v)] for k, v in found.items() if v}
 
 

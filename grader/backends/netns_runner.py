@@ -95,6 +95,7 @@ class Runner:
         old_ns = {ns.name for ns in old.namespaces}
         new_ns = {ns.name for ns in new.namespaces}
         gone = sorted(old_ns - new_ns)
+        self._unplug(old, new, new_ns & old_ns)
         self.kernel.delete_namespaces(gone)
         self._remove_stale(old, new, new_ns & old_ns)
         clock.lap("delete")
@@ -116,6 +117,23 @@ class Runner:
         clock.lap("listeners")
         return {"namespaces_added": len(added), "namespaces_deleted": len(gone),
                 "links_added": len(new_links), "rules_loaded": reloaded, **clock.laps}
+
+    def _unplug(self, old: Plan, new: Plan, kept: set[str]) -> None:
+        """Delete, from the surviving end, each old veth that joins a namespace that stays to one
+        that goes. Deleting a namespace destroys its devices asynchronously (the kernel's netns
+        cleanup work), so the peer in the surviving namespace can outlive ``netns del`` for a
+        moment, and a new veth with the same name or index there fails with "File exists".
+        Deleting one end of a veth removes both, synchronously."""
+        fresh_links = set(new.links)
+        lines: list[tuple[str, str]] = []
+        for link in old.links:
+            if link in fresh_links or link.kind != "veth":
+                continue
+            ends = link.devices
+            if any(ns in kept for ns, _ in ends) and not all(ns in kept for ns, _ in ends):
+                namespace, device = next((ns, name) for ns, name in ends if ns in kept)
+                lines.append((namespace, f"link del {device}"))
+        self._batches(lines)
 
     def _remove_stale(self, old: Plan, new: Plan, kept: set[str]) -> None:
         """Explicit deletions for things gone from namespaces that stay (routes first)."""

@@ -41,7 +41,7 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO, Callable, Sequence
 
 __all__ = ["CURL_FORMAT", "main", "read_frame", "write_frame"]
 
@@ -152,26 +152,15 @@ class Agent:
         names = sorted({rules.namespace for rules in current.rules + current.pod_rules})
         found = {"conntrack_flushed": 0, "recent_cleared": 0}
         lock = threading.Lock()
-        errors: list[BaseException] = []
 
         def forget(namespace: str) -> None:
-            try:
-                flushed = self.kernel.conntrack_flush(namespace)
-                cleared = self.kernel.clear_recent(namespace)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                errors.append(exc)
-                return
+            flushed = self.kernel.conntrack_flush(namespace)
+            cleared = self.kernel.clear_recent(namespace)
             with lock:
                 found["conntrack_flushed"] += int(flushed)
                 found["recent_cleared"] += cleared
 
-        threads = [threading.Thread(target=forget, args=(name,)) for name in names]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        _in_threads(forget, [(name,) for name in names])
         return found
 
     def op_shutdown(self) -> dict[str, Any]:
@@ -188,48 +177,28 @@ class Agent:
         of transfers it juggles).
         """
         results: list[list[dict[str, Any]]] = [[{}] * len(probes) for _, probes in batches]
-        errors: list[BaseException] = []
-        gate = threading.Semaphore(CURL_PARALLEL)
 
         def run(index: int, start: int, namespace: str, probes: Sequence[tuple[str, Sequence[str]]]) -> None:
-            try:
-                with gate:
-                    results[index][start:start + len(probes)] = self._curl(namespace, probes, connect_timeout)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                errors.append(exc)
+            results[index][start:start + len(probes)] = self._curl(namespace, probes, connect_timeout)
 
         jobs = [(i, start, ns, probes[start:start + CURL_CHUNK])
                 for i, (ns, probes) in enumerate(batches) for start in range(0, len(probes), CURL_CHUNK)]
-        threads = [threading.Thread(target=run, args=job) for job in jobs]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        _in_threads(run, jobs, threading.Semaphore(CURL_PARALLEL))
         return results
 
     def op_probe(self, batches: Sequence[tuple[str, Sequence[tuple[str, Sequence[str]]]]],
                  series: Sequence[tuple[str, str, int, str, int]], connect_timeout: float) -> tuple[list, list]:
         """``curl`` and ``udp_many`` at the same time (their timeouts overlap); both answers."""
-        tcp: list[list[dict[str, Any]]] = []
-        errors: list[BaseException] = []
+        found: dict[str, list] = {"tcp": [], "udp": []}
 
-        def run_tcp() -> None:
-            try:
-                tcp.extend(self.op_curl(batches, connect_timeout) if batches else [])
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
-                errors.append(exc)
+        def run(kind: str) -> None:
+            if kind == "tcp" and batches:
+                found["tcp"] = self.op_curl(batches, connect_timeout)
+            elif kind == "udp" and series:
+                found["udp"] = self.op_udp_many(series, connect_timeout)
 
-        thread = threading.Thread(target=run_tcp)
-        thread.start()
-        try:
-            udp = self.op_udp_many(series, connect_timeout) if series else []
-        finally:
-            thread.join()
-        if errors:
-            raise errors[0]
-        return tcp, udp
+        _in_threads(run, [("tcp",), ("udp",)])
+        return found["tcp"], found["udp"]
 
     def _curl(self, namespace: str, probes: Sequence[tuple[str, Sequence[str]]],
               connect_timeout: float) -> list[dict[str, Any]]:
@@ -262,27 +231,15 @@ class Agent:
         probes never take each other's log entries.
         """
         results: list[list[dict[str, Any]]] = [[] for _ in series]
-        errors: list[BaseException] = []
-        gate = threading.Semaphore(UDP_PARALLEL)
 
         def run(index: int, namespace: str, ip: str, port: int, payload: str, repeats: int) -> None:
-            with gate:
-                try:
-                    for _ in range(repeats):
-                        found = self._udp_one(namespace, ip, port, payload, timeout)
-                        results[index].append(found)
-                        if found["kind"] == "timeout" and found["record"] is None:
-                            break
-                except BaseException as exc:  # noqa: BLE001 - re-raised below
-                    errors.append(exc)
+            for _ in range(repeats):
+                found = self._udp_one(namespace, ip, port, payload, timeout)
+                results[index].append(found)
+                if found["kind"] == "timeout" and found["record"] is None:
+                    break
 
-        threads = [threading.Thread(target=run, args=(i, *item)) for i, item in enumerate(series)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        _in_threads(run, [(i, *item) for i, item in enumerate(series)], threading.Semaphore(UDP_PARALLEL))
         return results
 
     def _udp_one(self, namespace: str, ip: str, port: int, payload: str, timeout: float) -> dict[str, Any]:
@@ -371,6 +328,30 @@ class Agent:
         if refused["exit_code"] != 7:
             return f"a REJECT rule did not refuse the connection (curl exit {refused['exit_code']}: {refused['error']})"
         return None
+
+
+def _in_threads(work: Callable[..., None], jobs: Sequence[tuple], gate: threading.Semaphore | None = None) -> None:
+    """``work(*job)`` for every job, each in a thread of its own (at most ``gate``'s count at
+    once), all joined; then the first error any of them raised is re-raised."""
+    errors: list[BaseException] = []
+
+    def run(*job: Any) -> None:
+        try:
+            if gate is None:
+                work(*job)
+            else:
+                with gate:
+                    work(*job)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def curl_argv(probes: Sequence[tuple[str, Sequence[str]]], ids: Sequence[str], workdir: str,
